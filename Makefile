@@ -1,0 +1,42 @@
+# Two entry points (see README): `make run` and `make test`. Everything else is plumbing.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint eval bench hadolint browser clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU build of torch first: the pin matches the wheel on this machine; a looser spec
+	# would pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up, then run the service (indexes knowledge/ on first start)
+run: $(STAMP)
+	$(PY) -m bot
+
+## test: set up, then run lint, the Dockerfile check, the whole test suite and the quality gates
+test: $(STAMP) browser
+	$(VENV)/bin/ruff check bot tests benchmarks ingest.py
+	$(VENV)/bin/hadolint Dockerfile
+	$(PY) -m pytest -q
+	$(PY) -m bot eval eval/questions.jsonl --gate --data-dir $$(mktemp -d)
+
+# Debian's Chromium for the widget's browser tests (Playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+eval: $(STAMP)
+	$(PY) -m bot eval eval/questions.jsonl
+
+bench: $(STAMP)
+	$(PY) benchmarks/core.py
+	$(PY) benchmarks/peers.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

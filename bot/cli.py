@@ -1,0 +1,187 @@
+"""Command-line front door: `python -m bot [serve|ask|chat|eval]` and `ingest.py`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import AssistantError, ConfigError
+from bot.logs import setup_logging
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def load_settings(data_dir: str | None = None) -> Settings:
+    """Settings from the environment, with --data-dir applied; ConfigError names the bad key."""
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "?"
+        raise ConfigError(f"invalid setting {name}: {first['msg']}") from exc
+    if data_dir:
+        settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    return settings
+
+
+def _open_assistant(settings: Settings, *, show_progress: bool):
+    from bot.console import embedding_progress, err_console, print_report
+    from bot.rag.assistant import Assistant
+
+    assistant = Assistant(settings)
+    if assistant.store.count() == 0:
+        err_console.print(
+            f"The index is empty: indexing {settings.knowledge_dir} first…", highlight=False
+        )
+        with embedding_progress(show_progress) as progress:
+            report = assistant.ensure_index(progress)
+        if report is not None and show_progress:
+            print_report(report, err_console)
+    return assistant
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+def ingest_main(argv: list[str] | None = None) -> int:
+    """`ingest.py [PATH ...] [--data-dir DIR] [--json]` — exit 0 all indexed, 1 some failed, 2 usage."""
+    parser = argparse.ArgumentParser(
+        prog="ingest.py", description="Index knowledge files (.md .txt .pdf .docx .html)."
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: KNOWLEDGE_DIR)")
+    parser.add_argument("--data-dir", help="where the index lives (default: DATA_DIR or ./data)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    setup_logging(quiet=True)
+
+    from bot.console import embedding_progress, print_report
+    from bot.rag.indexer import UsageError
+
+    try:
+        settings = load_settings(args.data_dir)
+        missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
+        if missing:
+            raise UsageError(f"no such file or folder: {', '.join(missing)}")
+        from bot.rag.assistant import Assistant
+
+        assistant = Assistant(settings)
+        with embedding_progress(not args.json and sys.stderr.isatty()) as progress:
+            report = assistant.ingest(list(args.paths) or None, progress=progress)
+    except UsageError as exc:
+        print(f"ingest.py: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"ingest.py: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AssistantError as exc:
+        print(f"ingest.py: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print_report(report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+# --- ask / chat -------------------------------------------------------------------------------
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import print_answer
+
+    assistant = _open_assistant(settings, show_progress=not args.json and sys.stderr.isatty())
+    if args.question == ["-"]:
+        for line in sys.stdin:
+            question = line.strip()
+            if not question:
+                continue
+            answer = assistant.answer(question, args.language)
+            if args.json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                print_answer(answer)
+        return EXIT_OK
+    question = " ".join(args.question).strip()
+    if not question:
+        print("ask: error: the question is empty", file=sys.stderr)
+        return EXIT_USAGE
+    answer = assistant.answer(question, args.language)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print_answer(answer)
+    return EXIT_OK
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import print_answer
+
+    assistant = _open_assistant(settings, show_progress=True)
+    print("Seoul Startup Hub Ho Chi Minh assistant — ask in Korean, English, Vietnamese or "
+          "Japanese. Empty line or Ctrl-D to quit.")  # fmt: skip
+    assistant.warm_up()
+    while True:
+        try:
+            question = input("\n› ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        if not question:
+            return EXIT_OK
+        print_answer(assistant.answer(question))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Until the channels exist, the service is the interactive console.
+    return _chat(args, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot` entry point."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--data-dir", help="where the index lives (default: DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the service (default)")
+    ask = sub.add_parser("ask", help="answer one question, or one per stdin line with '-'")
+    ask.add_argument("question", nargs="+", help="the question, or '-' to read lines from stdin")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--language", help="answer language (default: detected)")
+    ask.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
+    chat = sub.add_parser("chat", help="interactive console for staff")
+    chat.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
+    evaluate = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
+    evaluate.add_argument("file", type=Path, help="questions JSONL")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a quality gate fails")
+    evaluate.add_argument("--peers", action="store_true", help="also evaluate the peer pipelines")
+    evaluate.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    setup_logging(quiet=command != "serve")
+    try:
+        settings = load_settings(getattr(args, "sub_data_dir", None) or args.data_dir)
+        match command:
+            case "ask":
+                return _ask(args, settings)
+            case "chat":
+                return _chat(args, settings)
+            case "eval":
+                from bot.evaluation import eval_main
+
+                return eval_main(args, settings)
+            case _:
+                return _serve(args, settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,111 @@
+"""One ``Settings`` object, read from the environment and ``.env`` once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant; environment variable names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- core -----------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    knowledge_dir: Path = Path("./knowledge")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # Languages the embedding model reads well; empty = all (set it empty for a multilingual
+    # model). The packaged MiniLM is trained on English; on Vietnamese (Latin script) it still
+    # helps, on Korean and Japanese it is noise (measured with `python -m bot eval`).
+    embedding_languages: Annotated[list[str], NoDecode] = ["en", "vi"]
+    collection_name: str = "knowledge"
+
+    # Retrieval and answering thresholds (tuned with `python -m bot eval`).
+    top_k: int = Field(default=5, ge=1, le=50)
+    candidate_k: int = Field(default=30, ge=5, le=500)
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    answer_max_chars: int = Field(default=1200, ge=100, le=4000)
+
+    # Ingestion limits.
+    max_file_mb: float = Field(default=20.0, gt=0)
+    parse_timeout: float = Field(default=30.0, gt=0)
+    chunk_size: int = Field(default=1000, ge=200)
+    chunk_overlap: int = Field(default=150, ge=0)
+
+    # --- vector store server (optional) -----------------------------------------------------
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_token: SecretStr | None = None
+
+    # --- channels ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: SecretStr | None = None
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    ask_rate_per_minute: int = Field(default=30, ge=1)
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    staff_chat_id: int | None = None
+    staff_user_ids: Annotated[list[int], NoDecode] = []
+    user_rate_per_minute: int = Field(default=10, ge=1)
+
+    database_url: str | None = None
+    retention_days: int = Field(default=365, ge=1)
+
+    # --- generative answers (optional) ------------------------------------------------------
+    answer_generator: Literal["extractive", "openai", "ollama", "transformers"] = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("embedding_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return [int(part) for part in value.split(",") if part.strip()]
+            except ValueError as exc:
+                raise ValueError(
+                    f"STAFF_USER_IDS must be comma-separated numeric Telegram user ids, got {value!r}"
+                ) from exc
+        return value
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Folder of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+    @property
+    def state_db_path(self) -> Path:
+        """SQLite file for feedback, hand-offs and the question log."""
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def max_file_bytes(self) -> int:
+        """Upload/ingest cap in bytes."""
+        return int(self.max_file_mb * 1024 * 1024)

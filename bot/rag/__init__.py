@@ -1,0 +1,1 @@
+"""The core: loading, chunking, indexing, retrieval and answering. Knows nothing of channels."""

@@ -1,0 +1,105 @@
+"""Programme names and key concepts across ko / en / vi / ja, used to expand queries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from bot.rag.text import strip_diacritics
+
+
+def _norm(text: str) -> str:
+    # Diacritics are dropped for Latin script so "o dau" matches "ở đâu"; CJK is untouched.
+    text = strip_diacritics(unicodedata.normalize("NFC", text).lower())
+    return unicodedata.normalize("NFC", re.sub(r"[\s・·\-–]+", "", text))
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """One name or concept: its English form and aliases in every language."""
+
+    english: str
+    aliases: tuple[str, ...]
+    concept: bool = False
+    subject: bool = False
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every written form, English first."""
+        return (self.english, *self.aliases)
+
+
+class Glossary:
+    """Finds glossary entries mentioned in a query (space- and case-insensitive)."""
+
+    def __init__(self, entries: list[GlossaryEntry]) -> None:
+        self.entries = entries
+        # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
+        # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
+        self._patterns = sorted(
+            (
+                (_norm(form), strip_diacritics(form.lower()), entry)
+                for entry in entries
+                for form in entry.forms
+                if _norm(form)
+            ),
+            key=lambda item: -len(item[0]),
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Glossary:
+        """Read the glossary YAML (the packaged one by default)."""
+        if path is None:
+            text = resources.files("bot.rag").joinpath("data/glossary.yaml").read_text("utf-8")
+        else:
+            text = path.read_text("utf-8")
+        data = yaml.safe_load(text) or {}
+        entries = []
+        for item in data.get("entries", []):
+            aliases: list[str] = []
+            for key in ("ko", "ja", "vi", "other"):
+                aliases.extend(str(a) for a in item.get(key, []) or [])
+            entries.append(
+                GlossaryEntry(
+                    str(item["en"]),
+                    tuple(aliases),
+                    concept=item.get("kind") == "concept",
+                    subject=bool(item.get("subject")),
+                )
+            )
+        return cls(entries)
+
+    def strip_subject(self, query: str) -> str:
+        """The query without the corpus-wide subject's names (the hub's own name)."""
+        stripped = query
+        for _, _, entry in self._patterns:
+            if not entry.subject:
+                continue
+            for form in sorted(entry.forms, key=len, reverse=True):
+                words = [re.escape(part) for part in re.split(r"[\s・·\-–]+", form) if part]
+                pattern = r"[\s・·\-–]*".join(words)
+                stripped = re.sub(pattern, " ", stripped, flags=re.IGNORECASE)
+        return stripped
+
+    def match(self, query: str) -> list[GlossaryEntry]:
+        """Entries whose English form or an alias occurs in the query."""
+        haystack = _norm(query)
+        plain = strip_diacritics(query.lower())
+        found: list[GlossaryEntry] = []
+        for pattern, form, entry in self._patterns:
+            if entry in found:
+                continue
+            if pattern.isascii() and len(pattern) <= 5:
+                # Short Latin aliases match whole words only ("ttc" must not match "http").
+                words = re.escape(form).replace(r"\ ", r"\s+")
+                if not re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", plain):
+                    continue
+            elif pattern not in haystack:
+                continue
+            found.append(entry)
+        return found

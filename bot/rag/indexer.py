@@ -1,0 +1,298 @@
+"""Incremental ingestion: hash files, parse what changed, embed only new chunks, delete what is gone.
+
+The run is ordered so that a crash at any point leaves a repairable index: new chunks of a
+document are written before its old ones are deleted, and a document whose chunks are
+incomplete or of two versions is simply re-indexed by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from bot.config import Settings
+from bot.errors import AssistantError, IngestError
+from bot.rag.chunking import Chunk, chunk_document
+from bot.rag.loaders import SUPPORTED_SUFFIXES, ParserPool
+from bot.rag.store import IndexedDocument, KnowledgeStore
+
+logger = logging.getLogger(__name__)
+
+EMBED_BATCH = 32
+IGNORED_NAMES = frozenset({"readme.md", "readme.txt"})
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class UsageError(AssistantError):
+    """The ingest request itself is wrong (a path that does not exist)."""
+
+
+@dataclass
+class FailedFile:
+    """A file that could not be indexed, with the reason shown to staff."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    failed: list[FailedFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when the index content changed."""
+        return bool(self.added or self.updated or self.deleted or self.renamed)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``ingest.py --json``: counts, failures with reasons, seconds."""
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "deleted": len(self.deleted),
+            "renamed": len(self.renamed),
+            "chunks_embedded": self.chunks_embedded,
+            "failed": [asdict(f) for f in self.failed],
+            "skipped": list(self.skipped),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Scope:
+    files: list[Path]
+    folders: list[Path]
+    explicit_files: list[Path]
+    skipped: list[str]
+
+
+def _scan(paths: Sequence[Path]) -> _Scope:
+    files: dict[Path, None] = {}
+    folders: list[Path] = []
+    explicit: list[Path] = []
+    skipped: list[str] = []
+    for raw in paths:
+        path = raw.expanduser().resolve()
+        if path.is_dir():
+            folders.append(path)
+            for candidate in sorted(path.rglob("*")):
+                rel_parts = candidate.relative_to(path).parts
+                if any(part.startswith((".", "_")) for part in rel_parts):
+                    continue
+                if not candidate.is_file() and not candidate.is_symlink():
+                    continue
+                if candidate.name.lower() in IGNORED_NAMES:
+                    continue
+                if candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    skipped.append(str(candidate))
+                    continue
+                files[candidate.resolve() if not candidate.is_symlink() else candidate] = None
+        elif path.exists() or path.is_symlink():
+            explicit.append(path)
+            files[path] = None
+        else:
+            raise UsageError(f"no such file or folder: {raw}")
+    return _Scope(list(files), folders, explicit, skipped)
+
+
+class Indexer:
+    """Brings the knowledge store in line with files on disk, embedding only what changed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: KnowledgeStore,
+        embeddings_factory: Callable[[], Embeddings],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._embeddings_factory = embeddings_factory
+        self._knowledge_root = settings.knowledge_dir.expanduser().resolve()
+
+    def _display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self._knowledge_root).as_posix()
+        except ValueError:
+            return path.name
+
+    def ingest(
+        self, paths: Iterable[Path] | None = None, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Index new and changed files under ``paths``; delete vanished ones within that scope."""
+        started = time.perf_counter()
+        scope = _scan(list(paths) if paths else [self.settings.knowledge_dir])
+        report = IngestReport(skipped=[self._display(Path(p)) for p in scope.skipped])
+        indexed = self.store.documents()
+
+        pending: list[tuple[Path, str, IndexedDocument | None]] = []
+        seen: set[str] = set()
+        for path in scope.files:
+            key = str(path)
+            seen.add(key)
+            display = self._display(path)
+            try:
+                size = path.stat().st_size
+                if size > self.settings.max_file_bytes:
+                    raise IngestError(
+                        f"file is {size / 1048576:.1f} MB, over the "
+                        f"{self.settings.max_file_mb:g} MB limit"
+                    )
+                digest = file_hash(path)
+            except IngestError as exc:
+                report.failed.append(FailedFile(display, exc.reason))
+                continue
+            except OSError as exc:
+                report.failed.append(
+                    FailedFile(display, f"file could not be read ({exc.strerror or exc})")
+                )
+                continue
+            previous = indexed.get(key)
+            if previous and previous.complete and previous.content_hashes == {digest}:
+                report.unchanged.append(display)
+            else:
+                pending.append((path, digest, previous))
+
+        vanished = [
+            doc
+            for key, doc in indexed.items()
+            if key not in seen and self._in_scope(Path(key), scope)
+        ]
+        moved_from = self._match_renames(pending, vanished)
+
+        new_chunks: list[tuple[Path, list[Chunk], IndexedDocument | None]] = []
+        if pending:
+            with ParserPool(self.settings.max_file_bytes, self.settings.parse_timeout) as pool:
+                for path, digest, previous in pending:
+                    display = self._display(path)
+                    source_doc = moved_from.get(str(path))
+                    if source_doc is not None:
+                        self._move(source_doc, path, display, digest)
+                        report.renamed.append(f"{source_doc.source} → {display}")
+                        continue
+                    try:
+                        parsed = pool.parse(path)
+                    except IngestError as exc:
+                        logger.warning("ingest failed path=%s reason=%s", display, exc.reason)
+                        report.failed.append(FailedFile(display, exc.reason))
+                        continue
+                    chunks = chunk_document(
+                        parsed,
+                        doc_key=str(path),
+                        source=display,
+                        path=str(path),
+                        content_hash=digest,
+                        chunk_size=self.settings.chunk_size,
+                        chunk_overlap=self.settings.chunk_overlap,
+                    )
+                    new_chunks.append((path, chunks, previous))
+
+        report.chunks_embedded = self._embed_and_write(new_chunks, report, progress)
+        for doc in vanished:
+            if doc.path in {d.path for d in moved_from.values()}:
+                continue
+            self.store.delete(doc.chunk_ids)
+            report.deleted.append(doc.source)
+        report.seconds = time.perf_counter() - started
+        logger.info(
+            "ingest done added=%d updated=%d unchanged=%d deleted=%d renamed=%d failed=%d "
+            "chunks_embedded=%d seconds=%.2f",
+            len(report.added), len(report.updated), len(report.unchanged), len(report.deleted),
+            len(report.renamed), len(report.failed), report.chunks_embedded, report.seconds,
+        )  # fmt: skip
+        return report
+
+    @staticmethod
+    def _in_scope(path: Path, scope: _Scope) -> bool:
+        if path in scope.explicit_files:
+            return True
+        return any(path.is_relative_to(folder) for folder in scope.folders)
+
+    @staticmethod
+    def _match_renames(
+        pending: list[tuple[Path, str, IndexedDocument | None]], vanished: list[IndexedDocument]
+    ) -> dict[str, IndexedDocument]:
+        """New paths whose exact content was indexed under a path that no longer exists."""
+        by_hash = {
+            next(iter(doc.content_hashes)): doc for doc in vanished if doc.complete
+        }
+        moves: dict[str, IndexedDocument] = {}
+        for path, digest, previous in pending:
+            if previous is None and digest in by_hash:
+                moves[str(path)] = by_hash.pop(digest)
+        return moves
+
+    def _move(self, doc: IndexedDocument, path: Path, display: str, digest: str) -> None:
+        """Re-key a renamed file's chunks without embedding anything again."""
+        from bot.rag.chunking import chunk_id
+
+        stored = self.store.get_embeddings(doc.chunk_ids)
+        ids, texts, metas, vectors = [], [], [], []
+        for text, meta, vector in stored.values():
+            meta = {**meta, "path": str(path), "source": display}
+            ids.append(chunk_id(str(path), digest, int(meta.get("chunk_index", 0))))
+            texts.append(text)
+            metas.append(meta)
+            vectors.append(vector)
+        self.store.add(ids, texts, metas, vectors)
+        self.store.delete([i for i in doc.chunk_ids if i not in set(ids)])
+
+    def _embed_and_write(
+        self,
+        docs: list[tuple[Path, list[Chunk], IndexedDocument | None]],
+        report: IngestReport,
+        progress: ProgressCallback | None,
+    ) -> int:
+        total = sum(len(chunks) for _, chunks, _ in docs)
+        if total == 0:
+            for path, _, previous in docs:  # parsed but empty: nothing to write
+                (report.updated if previous else report.added).append(self._display(path))
+            return 0
+        embeddings = self._embeddings_factory()
+        done = 0
+        if progress:
+            progress(0, total)
+        for path, chunks, previous in docs:
+            vectors: list[list[float]] = []
+            for start in range(0, len(chunks), EMBED_BATCH):
+                batch = chunks[start : start + EMBED_BATCH]
+                vectors.extend(embeddings.embed_documents([c.index_text for c in batch]))
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            # New version first, then drop the old: a crash in between is repaired next run.
+            self.store.add(
+                [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks],
+                vectors,
+            )  # fmt: skip
+            if previous is not None:
+                keep = {c.id for c in chunks}
+                self.store.delete([i for i in previous.chunk_ids if i not in keep])
+            (report.updated if previous else report.added).append(self._display(path))
+        return total

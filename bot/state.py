@@ -1,0 +1,486 @@
+"""Shared state that cannot be rebuilt from knowledge/: question log, feedback, hand-offs.
+
+SQLite file under DATA_DIR by default, PostgreSQL when DATABASE_URL is set (SQLAlchemy Core,
+one schema for both). Every read that serves a user is scoped to one conversation, so chats
+never see each other's data; staff reports (gaps, stats) aggregate across conversations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from bot.rag.answer import Answer
+from bot.rag.text import tokenize
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation", String(128), nullable=False, index=True),
+    Column("language", String(8), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False, default=""),
+    Column("answered", Boolean, nullable=False),
+    Column("confidence", Float, nullable=False, default=0.0),
+    Column("top_source", String(512), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question_id", Integer, ForeignKey("questions.id", ondelete="CASCADE"), index=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation", String(128), nullable=False, index=True),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation", String(128), nullable=False, index=True),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("language", String(8), nullable=False, default="en"),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False, default=""),
+    Column("sources", Text, nullable=False, default="[]"),
+    Column("contact", Text, nullable=False, default=""),
+    Column("status", String(8), nullable=False, default="open", index=True),
+    Column("staff_thread_id", BigInteger, nullable=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+
+handoff_messages = Table(
+    "handoff_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), index=True),
+    Column("direction", String(8), nullable=False),  # "founder" | "staff"
+    Column("author", String(128), nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+LOW_CONFIDENCE = 0.6
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now (UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Handoff:
+    """A founder's question passed to the hub staff."""
+
+    id: int
+    channel: str
+    conversation: str
+    chat_id: int | None
+    language: str
+    question: str
+    answer: str
+    sources: list[dict[str, object]]
+    contact: str
+    status: str
+    staff_thread_id: int | None
+    created_at: dt.datetime
+
+    @property
+    def open(self) -> bool:
+        """Whether staff have not resolved it yet."""
+        return self.status == "open"
+
+
+@dataclass
+class GapGroup:
+    """Similar questions the bot could not answer well, most frequent first."""
+
+    count: int
+    example: str
+    questions: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LanguageStats:
+    """Counts for one language."""
+
+    questions: int = 0
+    answered: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+    handoffs: int = 0
+
+    @property
+    def answered_rate(self) -> float:
+        """Share of questions answered (not declined)."""
+        return self.answered / self.questions if self.questions else 0.0
+
+
+def _row_to_handoff(row) -> Handoff:
+    return Handoff(
+        id=row.id,
+        channel=row.channel,
+        conversation=row.conversation,
+        chat_id=row.chat_id,
+        language=row.language,
+        question=row.question,
+        answer=row.answer,
+        sources=json.loads(row.sources or "[]"),
+        contact=row.contact,
+        status=row.status,
+        staff_thread_id=row.staff_thread_id,
+        created_at=row.created_at,
+    )
+
+
+def _similar(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class StateStore:
+    """Question log, feedback and hand-offs in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def from_settings(cls, database_url: str | None, data_dir: Path) -> StateStore:
+        """SQLite under data_dir unless DATABASE_URL is given."""
+        if database_url:
+            return cls(database_url)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{(data_dir / 'state.sqlite3').resolve()}")
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    # --- question log and feedback -----------------------------------------------------------
+
+    def log_question(
+        self, channel: str, conversation: str, question: str, answer: Answer, confidence: float
+    ) -> int:
+        """Record a question and how it was answered; returns its id (for feedback)."""
+        top = answer.sources[0] if answer.sources else None
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(questions).values(
+                    channel=channel,
+                    conversation=conversation,
+                    language=answer.language,
+                    question=question[:4000],
+                    answer=answer.answer[:8000],
+                    answered=answer.answered,
+                    confidence=float(confidence),
+                    top_source=(f"{top.source} § {top.section}" if top else "")[:512],
+                    created_at=utcnow(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def question(self, question_id: int, conversation: str) -> dict[str, object] | None:
+        """A logged question, only if it belongs to ``conversation``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(questions).where(
+                    questions.c.id == question_id, questions.c.conversation == conversation
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def record_feedback(
+        self, question_id: int, channel: str, conversation: str, rating: int, comment: str = ""
+    ) -> int | None:
+        """Store 👍 (+1) or 👎 (-1) for a question of this conversation; None if not theirs."""
+        if rating not in (1, -1):
+            raise ValueError("rating must be +1 or -1")
+        if self.question(question_id, conversation) is None:
+            return None
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(feedback).values(
+                    question_id=question_id,
+                    channel=channel,
+                    conversation=conversation,
+                    rating=rating,
+                    comment=comment[:2000],
+                    created_at=utcnow(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def add_feedback_comment(self, feedback_id: int, conversation: str, comment: str) -> bool:
+        """Attach the founder's "what was wrong?" reply to their 👎."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(feedback)
+                .where(feedback.c.id == feedback_id, feedback.c.conversation == conversation)
+                .values(comment=comment[:2000])
+            )
+            return result.rowcount > 0
+
+    def feedback_for(self, question_id: int) -> list[dict[str, object]]:
+        """Feedback rows of one question (staff and tests)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(feedback).where(feedback.c.question_id == question_id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    # --- hand-offs ---------------------------------------------------------------------------
+
+    def open_handoff(
+        self,
+        channel: str,
+        conversation: str,
+        question: str,
+        *,
+        answer: str = "",
+        sources: list[dict[str, object]] | None = None,
+        language: str = "en",
+        chat_id: int | None = None,
+        contact: str = "",
+    ) -> Handoff:
+        """Create an open hand-off (or return the conversation's open one)."""
+        existing = self.open_handoff_for(conversation)
+        if existing is not None:
+            return existing
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(handoffs).values(
+                    channel=channel,
+                    conversation=conversation,
+                    chat_id=chat_id,
+                    language=language,
+                    question=question[:4000],
+                    answer=answer[:8000],
+                    sources=json.dumps(sources or [], ensure_ascii=False),
+                    contact=contact[:500],
+                    status="open",
+                    created_at=utcnow(),
+                )
+            )
+            handoff_id = int(result.inserted_primary_key[0])
+        handoff = self.handoff(handoff_id)
+        assert handoff is not None
+        return handoff
+
+    def handoff(self, handoff_id: int) -> Handoff | None:
+        """A hand-off by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(handoffs).where(handoffs.c.id == handoff_id)).first()
+        return _row_to_handoff(row) if row else None
+
+    def open_handoff_for(self, conversation: str) -> Handoff | None:
+        """The conversation's open hand-off, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(handoffs)
+                .where(handoffs.c.conversation == conversation, handoffs.c.status == "open")
+                .order_by(handoffs.c.id.desc())
+            ).first()
+        return _row_to_handoff(row) if row else None
+
+    def handoff_by_thread(self, staff_thread_id: int) -> Handoff | None:
+        """The newest hand-off posted under a staff-chat thread (message or forum topic)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(handoffs)
+                .where(handoffs.c.staff_thread_id == staff_thread_id)
+                .order_by(handoffs.c.id.desc())
+            ).first()
+        return _row_to_handoff(row) if row else None
+
+    def set_staff_thread(self, handoff_id: int, staff_thread_id: int) -> None:
+        """Remember where in the staff chat the hand-off lives."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(handoffs)
+                .where(handoffs.c.id == handoff_id)
+                .values(staff_thread_id=staff_thread_id)
+            )
+
+    def add_handoff_message(self, handoff_id: int, direction: str, author: str, text: str) -> None:
+        """Log one relayed message of a hand-off."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(handoff_messages).values(
+                    handoff_id=handoff_id,
+                    direction=direction,
+                    author=author[:128],
+                    text=text[:8000],
+                    created_at=utcnow(),
+                )
+            )
+
+    def handoff_messages(self, handoff_id: int) -> list[dict[str, object]]:
+        """Messages of a hand-off in order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(handoff_messages)
+                .where(handoff_messages.c.handoff_id == handoff_id)
+                .order_by(handoff_messages.c.id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def close_handoff(self, handoff_id: int) -> bool:
+        """Resolve a hand-off; False if it was not open."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(handoffs)
+                .where(handoffs.c.id == handoff_id, handoffs.c.status == "open")
+                .values(status="closed", closed_at=utcnow())
+            )
+            return result.rowcount > 0
+
+    def open_handoffs(self) -> list[Handoff]:
+        """Every open hand-off, oldest first (the staff inbox)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(handoffs).where(handoffs.c.status == "open").order_by(handoffs.c.id)
+            ).all()
+        return [_row_to_handoff(r) for r in rows]
+
+    # --- staff reports -----------------------------------------------------------------------
+
+    def gaps(self, days: int = 30, similarity: float = 0.35) -> list[GapGroup]:
+        """Declined, low-confidence and 👎 questions, grouped by similarity, most frequent first."""
+        since = utcnow() - dt.timedelta(days=days)
+        with self.engine.connect() as conn:
+            disliked = set(
+                conn.execute(
+                    select(feedback.c.question_id).where(
+                        feedback.c.rating < 0, feedback.c.created_at >= since
+                    )
+                ).scalars()
+            )
+            rows = conn.execute(
+                select(questions.c.id, questions.c.question, questions.c.language,
+                       questions.c.answered, questions.c.confidence)
+                .where(questions.c.created_at >= since)
+                .order_by(questions.c.id)
+            ).all()
+        groups: list[tuple[set[str], GapGroup]] = []
+        for row in rows:
+            reason = (
+                "declined" if not row.answered
+                else "thumbs down" if row.id in disliked
+                else "low confidence" if row.confidence < LOW_CONFIDENCE
+                else None
+            )  # fmt: skip
+            if reason is None:
+                continue
+            tokens = set(tokenize(row.question))
+            for group_tokens, group in groups:
+                if _similar(tokens, group_tokens) >= similarity:
+                    group.count += 1
+                    group.questions.append(row.question)
+                    group.languages.append(row.language)
+                    group.reasons.append(reason)
+                    group_tokens |= tokens
+                    break
+            else:
+                groups.append(
+                    (tokens, GapGroup(1, row.question, [row.question], [row.language], [reason]))
+                )
+        return sorted((g for _, g in groups), key=lambda g: -g.count)
+
+    def stats(self, days: int | None = None) -> dict[str, LanguageStats]:
+        """Questions, answered rate, feedback and hand-offs per language."""
+        since = utcnow() - dt.timedelta(days=days) if days else dt.datetime.min.replace(tzinfo=dt.UTC)
+        result: dict[str, LanguageStats] = {}
+        with self.engine.connect() as conn:
+            for language, total, answered in conn.execute(
+                select(questions.c.language, func.count(), func.sum(questions.c.answered.cast(Integer)))
+                .where(questions.c.created_at >= since)
+                .group_by(questions.c.language)
+            ):
+                stats = result.setdefault(language, LanguageStats())
+                stats.questions, stats.answered = int(total), int(answered or 0)
+            for language, rating, count in conn.execute(
+                select(questions.c.language, feedback.c.rating, func.count())
+                .select_from(feedback.join(questions, feedback.c.question_id == questions.c.id))
+                .where(feedback.c.created_at >= since)
+                .group_by(questions.c.language, feedback.c.rating)
+            ):
+                stats = result.setdefault(language, LanguageStats())
+                if rating > 0:
+                    stats.thumbs_up += int(count)
+                else:
+                    stats.thumbs_down += int(count)
+            for language, count in conn.execute(
+                select(handoffs.c.language, func.count())
+                .where(handoffs.c.created_at >= since)
+                .group_by(handoffs.c.language)
+            ):
+                result.setdefault(language, LanguageStats()).handoffs = int(count)
+        return result
+
+    def purge(self, retention_days: int) -> int:
+        """Delete question-log rows (and their feedback) older than the retention period."""
+        cutoff = utcnow() - dt.timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            old = select(questions.c.id).where(questions.c.created_at < cutoff)
+            conn.execute(delete(feedback).where(feedback.c.question_id.in_(old)))
+            result = conn.execute(delete(questions).where(questions.c.created_at < cutoff))
+            closed = select(handoffs.c.id).where(
+                handoffs.c.status == "closed", handoffs.c.closed_at < cutoff
+            )
+            conn.execute(delete(handoff_messages).where(handoff_messages.c.handoff_id.in_(closed)))
+            conn.execute(
+                delete(handoffs).where(handoffs.c.status == "closed", handoffs.c.closed_at < cutoff)
+            )
+        return int(result.rowcount or 0)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+

@@ -43,7 +43,7 @@ class Glossary:
         # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
         self._patterns = sorted(
             (
-                (_norm(form), strip_diacritics(form.lower()), entry)
+                (_norm(form), strip_diacritics(form.lower()), form, entry)
                 for entry in entries
                 for form in entry.forms
                 if _norm(form)
@@ -77,7 +77,7 @@ class Glossary:
     def strip_subject(self, query: str) -> str:
         """The query without the corpus-wide subject's names (the hub's own name)."""
         stripped = query
-        for _, _, entry in self._patterns:
+        for entry in self.entries:
             if not entry.subject:
                 continue
             for form in sorted(entry.forms, key=len, reverse=True):
@@ -88,12 +88,14 @@ class Glossary:
 
     def match(self, query: str) -> list[GlossaryEntry]:
         """Entries whose English form or an alias occurs in the query."""
+        return list(dict.fromkeys(entry for entry, _ in self.match_forms(query)))
+
+    def match_forms(self, query: str) -> list[tuple[GlossaryEntry, str]]:
+        """(entry, form) for every form of an entry found in the query."""
         haystack = _norm(query)
         plain = strip_diacritics(query.lower())
-        found: list[GlossaryEntry] = []
-        for pattern, form, entry in self._patterns:
-            if entry in found:
-                continue
+        found: list[tuple[GlossaryEntry, str]] = []
+        for pattern, form, original, entry in self._patterns:
             if pattern.isascii() and len(pattern) <= 5:
                 # Short Latin aliases match whole words only ("ttc" must not match "http").
                 words = re.escape(form).replace(r"\ ", r"\s+")
@@ -101,5 +103,5 @@ class Glossary:
                     continue
             elif pattern not in haystack:
                 continue
-            found.append(entry)
+            found.append((entry, original))
         return found

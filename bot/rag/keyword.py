@@ -86,18 +86,29 @@ class KeywordIndex:
         top = top[np.argsort(-scores[top])]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def coverage(self, query_tokens: Sequence[str], chunk_id: str) -> float:
+    def coverage(
+        self,
+        query_tokens: Sequence[str],
+        chunk_id: str,
+        synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
+    ) -> float:
         """IDF-weighted share of the query's word tokens that occur in the chunk (0..1).
 
         Word pairs ("charge_natec") are left out: a rephrased question rarely repeats the
         document's word order, and unseen pairs would drown the words that do match.
+        ``synonyms`` are (tokens of a glossary form in the query, tokens of all its forms):
+        the former count as present when the chunk uses any form ("mét vuông" ~ "m²").
         """
         unique = {t for t in query_tokens if "_" not in t}
         if not unique or chunk_id not in self._position:
             return 0.0
         present = self._token_sets[self._position[chunk_id]]
+        covered = {t for t in unique if t in present}
+        for typed, forms in synonyms:
+            if forms & present:
+                covered |= typed & unique
         total = sum(self.idf(t) for t in unique)
-        hit = sum(self.idf(t) for t in unique if t in present)
+        hit = sum(self.idf(t) for t in covered)
         return hit / total if total else 0.0
 
     def correct_spelling(self, text: str) -> str:

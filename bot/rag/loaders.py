@@ -27,6 +27,7 @@ SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf", ".docx", ".h
 DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 150
 WORKER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+WORKER_START_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
             sections.append(Section(tuple(t for _, t in stack), text))
         buffer.clear()
 
-    node = soup.next_element
+    node = soup.contents[0] if soup.contents else None
     while node is not None:
         if isinstance(node, Tag):
             name = node.name.lower() if node.name else ""
@@ -445,6 +446,12 @@ def _worker_main(conn: Connection, max_bytes: int) -> None:
 
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    # Import the parsers before saying ready, so the time limit measures parsing only.
+    import bs4  # noqa: F401
+    import docx  # noqa: F401
+    import pypdf  # noqa: F401
+
+    conn.send(("ready", None))
     while True:
         try:
             request = conn.recv()
@@ -479,6 +486,10 @@ class ParserPool:
             self._proc.start()
             child.close()
             self._conn = parent
+            if not parent.poll(WORKER_START_TIMEOUT):
+                self._kill()
+                raise IngestError("parser worker did not start")
+            parent.recv()  # ("ready", None)
         return self._conn
 
     def _kill(self) -> None:
@@ -491,8 +502,8 @@ class ParserPool:
 
     def parse(self, path: Path) -> ParsedDocument:
         """Parse ``path`` in the worker; raises IngestError on failure or timeout."""
-        conn = self._start()
         try:
+            conn = self._start()
             conn.send(str(path))
             if not conn.poll(self.timeout):
                 self._kill()

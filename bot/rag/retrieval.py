@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Literal
 from langchain_core.embeddings import Embeddings
 
 from bot.rag.chunking import Metadata, keyword_text
-from bot.rag.glossary import Glossary
+from bot.rag.glossary import Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.store import KnowledgeStore
 from bot.rag.text import detect_language, tokenize
@@ -24,6 +25,17 @@ DENSE_WEIGHT = 0.3
 # names (HUTECH, NATEC …) are precise and weigh more than concepts (fee, address …).
 NAME_EXPANSION_WEIGHT = 0.5
 CONCEPT_EXPANSION_WEIGHT = 0.15
+SUBJECT_WEIGHT = 0.3
+
+
+@functools.lru_cache(maxsize=8192)
+def _form_tokens(form: str) -> frozenset[str]:
+    return frozenset(tokenize(form))
+
+
+@functools.lru_cache(maxsize=1024)
+def _entry_tokens(entry: GlossaryEntry) -> frozenset[str]:
+    return frozenset(t for form in entry.forms for t in _form_tokens(form))
 
 
 @dataclass
@@ -59,6 +71,7 @@ class Retrieval:
     expanded_tokens: list[str]
     expansions: list[tuple[list[str], float]] = field(default_factory=list)
     names: int = 0
+    synonyms: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
 
 
@@ -134,17 +147,23 @@ class HybridRetriever:
         snap = self._current()
         lang = language or detect_language(question)
         spelled = snap.index.correct_spelling(question)
-        matched = self.glossary.match(spelled)
-        query_tokens = tokenize(self.glossary.strip_subject(spelled)) or tokenize(spelled)
+        matched_forms = self.glossary.match_forms(spelled)
+        matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
+        stripped = self.glossary.strip_subject(spelled)
+        query_tokens = tokenize(stripped) or tokenize(spelled)
         typed = set(query_tokens)
+        # The hub's own name is in every document: it only nudges (low weight), never decides.
+        subject = [t for t in tokenize(spelled) if t not in typed]
         names: list[str] = []
         concepts: list[str] = []
+        synonyms: list[tuple[frozenset[str], frozenset[str]]] = []
+        for entry, form in matched_forms:
+            synonyms.append((_form_tokens(form), _entry_tokens(entry)))
         for entry in matched:
             if entry.subject:
                 continue
             bucket = concepts if entry.concept else names
-            for form in entry.forms:
-                bucket.extend(t for t in tokenize(form) if t not in typed)
+            bucket.extend(t for t in _entry_tokens(entry) if t not in typed)
         names = list(dict.fromkeys(names))
         concepts = list(dict.fromkeys(t for t in concepts if t not in set(names)))
         expanded_tokens = query_tokens + names + concepts
@@ -153,7 +172,12 @@ class HybridRetriever:
             lang,
             query_tokens,
             expanded_tokens,
-            [(names, NAME_EXPANSION_WEIGHT), (concepts, CONCEPT_EXPANSION_WEIGHT)],
+            [
+                (names, NAME_EXPANSION_WEIGHT),
+                (concepts, CONCEPT_EXPANSION_WEIGHT),
+                (subject, SUBJECT_WEIGHT),
+            ],
+            synonyms=synonyms,
             names=sum(1 for entry in matched if not (entry.concept or entry.subject)),
         )
         if not len(snap.index):
@@ -194,7 +218,7 @@ class HybridRetriever:
                 c.keyword = score / top_keyword if top_keyword else 0.0
                 c.score += self._keyword_part(rank, c.keyword)
         for c in candidates.values():
-            c.coverage = snap.index.coverage(query_tokens, c.id)
+            c.coverage = snap.index.coverage(query_tokens, c.id, synonyms)
             if (
                 self.fusion == "weighted"
                 and self.dense_languages is not None
@@ -238,5 +262,7 @@ class HybridRetriever:
                 best_score = float(scores[i])
                 best = Candidate(chunk_id, snap.texts[chunk_id], meta, keyword=best_score)
         if best is not None:
-            best.coverage = snap.index.coverage(retrieval.query_tokens, best.id)
+            best.coverage = snap.index.coverage(
+                retrieval.query_tokens, best.id, retrieval.synonyms
+            )
         return best

@@ -1,0 +1,90 @@
+"""Answering on the real knowledge base with the real packaged model."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rag.answer import DECLINE, OTHER_LANGUAGE_NOTE
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "fact", "source_prefix"),
+    [
+        ("서울창업허브 호치민의 면적은 얼마인가요?", "ko", "1,758", "ko/"),
+        ("When did Seoul Startup Hub Ho Chi Minh open?", "en", "2021", "en/"),
+        ("Seoul Startup Hub Ho Chi Minh rộng bao nhiêu mét vuông?", "vi", "1,758", "vi/"),
+        ("ソウル創業ハブ・ホーチミンの広さはどれくらいですか？", "ja", "1,758", "ja/"),
+        ("휴텍(HUTECH)은 어떤 대학인가요?", "ko", "HUTECH", "ko/universities"),
+        ("Until when is the 0% EV registration fee in Vietnam?", "en", "2027", "en/vietnam-market"),
+    ],
+)
+def test_answers_in_the_question_language_with_sources(
+    assistant, question: str, language: str, fact: str, source_prefix: str
+) -> None:
+    answer = assistant.answer(question)
+    assert answer.answered
+    assert answer.language == language
+    assert fact in answer.answer
+    assert answer.sources and answer.sources[0].source.startswith(source_prefix)
+    first = answer.sources[0]
+    assert first.title and first.section and first.snippet and first.last_verified
+
+
+def test_falls_back_to_another_language_and_says_so(assistant) -> None:
+    answer = assistant.answer("SRO MOST được thành lập vào năm nào?")
+    assert answer.answered and answer.language == "vi"
+    assert "2013" in answer.answer
+    assert answer.sources[0].language != "vi"
+    note = OTHER_LANGUAGE_NOTE["vi"].split("{lang}")[0]
+    assert answer.answer.startswith(note)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What is the capital of France?", "en"),
+        ("김치찌개 맛있게 끓이는 법 알려줘", "ko"),
+        ("Cách nấu bún bò Huế?", "vi"),
+        ("フランスの首都はどこですか？", "ja"),
+    ],
+)
+def test_declines_out_of_scope_in_the_question_language(assistant, question, language) -> None:
+    answer = assistant.answer(question)
+    assert not answer.answered
+    assert answer.language == language
+    assert answer.answer == DECLINE[language]
+    assert answer.sources == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "?" * 5])
+def test_empty_or_junk_questions_are_declined_politely(assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert not answer.answered and answer.answer in DECLINE.values()
+
+
+def test_unknown_facts_point_to_the_staff(assistant) -> None:
+    answer = assistant.answer("How much does membership at the Ho Chi Minh hub cost?")
+    assert answer.answered
+    assert "staff" in answer.answer.lower()
+    assert not any(ch.isdigit() for ch in answer.answer.split("staff")[0][-60:]), (
+        "no invented price next to the fee question"
+    )
+
+
+def test_answer_json_shape(assistant) -> None:
+    data = assistant.answer("What is SBA?").to_dict()
+    assert set(data) == {"answer", "answered", "language", "sources"}
+    assert set(data["sources"][0]) >= {"title", "source", "section", "snippet", "score"}
+
+
+def test_new_document_is_answerable_after_ingest(assistant, tmp_path) -> None:
+    from tests.rag.files import write_md
+
+    doc = write_md(tmp_path / "faq" / "wifi.md", "Wi-Fi", "faq", {
+        "Is there Wi-Fi for residents?": "Residents get Wi-Fi; the network name is posted at "
+        "reception (zebracorn-net).",
+    })  # fmt: skip
+    assert not assistant.answer("What is the zebracorn network?").answered
+    assistant.ingest([doc])
+    answer = assistant.answer("Is there Wi-Fi for residents?")
+    assert answer.answered and "zebracorn" in answer.answer

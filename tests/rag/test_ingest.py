@@ -1,0 +1,174 @@
+"""Incremental ingestion through the front door (`ingest.main`) and the Assistant API."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.cli import ingest_main
+from bot.rag.assistant import Assistant, LazyEmbeddings
+from tests.conftest import make_settings
+from tests.rag.files import pdf_bytes, slow_html, write_md, zip_bomb_docx
+
+
+def _corpus(root: Path) -> Path:
+    write_md(root / "en" / "hub.md", "Hub", "hub", {
+        "How big is the hub?": "Seoul Startup Hub Ho Chi Minh covers 1,758 m² of shared office.",
+        "When did it open?": "The hub opened in May 2021 as Seoul's first overseas base.",
+    })  # fmt: skip
+    write_md(root / "en" / "fees.md", "Fees", "membership", {
+        "What does it cost?": "Fees are not published; ask the hub staff.",
+    })  # fmt: skip
+    write_md(root / "ko" / "hub.md", "허브", "hub", {
+        "허브 면적은?": "서울창업허브 호치민의 면적은 1,758 m²입니다.",
+    }, lang="ko")  # fmt: skip
+    return root
+
+
+class NoModel:
+    """An embeddings loader that must not be called (the unchanged re-ingest path)."""
+
+    def __call__(self, name: str):
+        raise AssertionError("the embedding model was loaded although nothing changed")
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    return _corpus(tmp_path / "knowledge")
+
+
+def _assistant(tmp_path: Path, corpus: Path, embeddings, **overrides) -> Assistant:
+    return Assistant(make_settings(tmp_path / "data", corpus, **overrides), embeddings=embeddings)
+
+
+def _ids(assistant: Assistant) -> dict[str, list[str]]:
+    return {d.source: sorted(d.chunk_ids) for d in assistant.sources()}
+
+
+def test_second_run_embeds_nothing_and_never_loads_the_model(tmp_path, corpus, shared_embeddings):
+    first = _assistant(tmp_path, corpus, shared_embeddings).ingest()
+    assert (len(first.added), first.chunks_embedded) == (3, 4)
+    second = _assistant(tmp_path, corpus, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    assert len(second.unchanged) == 3
+    assert second.chunks_embedded == 0 and not second.added and not second.updated
+
+
+def test_edit_replaces_chunks_delete_removes_rename_moves(tmp_path, corpus, shared_embeddings):
+    assistant = _assistant(tmp_path, corpus, shared_embeddings)
+    assistant.ingest()
+    before = _ids(assistant)
+
+    write_md(corpus / "en" / "fees.md", "Fees", "membership", {
+        "What does it cost?": "Fees are still not published; ask the hub staff.",
+        "Is there a deposit?": "Nothing is published about deposits.",
+    })  # fmt: skip
+    report = assistant.ingest()
+    assert report.updated == ["en/fees.md"] and report.chunks_embedded == 2
+    after = _ids(assistant)
+    assert len(after["en/fees.md"]) == 2
+    assert not set(before["en/fees.md"]) & set(after["en/fees.md"]), "old chunks must be gone"
+
+    (corpus / "ko" / "hub.md").unlink()
+    report = assistant.ingest()
+    assert report.deleted == ["ko/hub.md"] and "ko/hub.md" not in _ids(assistant)
+
+    (corpus / "en" / "hub.md").rename(corpus / "en" / "overview.md")
+    report = assistant.ingest()
+    assert report.renamed == ["en/hub.md → en/overview.md"]
+    assert report.chunks_embedded == 0, "a rename must reuse the stored embeddings"
+    assert set(_ids(assistant)) == {"en/fees.md", "en/overview.md"}
+    assert sum(len(v) for v in _ids(assistant).values()) == assistant.store.count()
+    answer = assistant.answer("How big is the hub?")
+    assert answer.answered and answer.sources[0].source == "en/overview.md"
+
+
+def test_single_file_argument_adds_it_and_removes_nothing(tmp_path, corpus, shared_embeddings):
+    assistant = _assistant(tmp_path, corpus, shared_embeddings)
+    assistant.ingest()
+    extra = write_md(tmp_path / "elsewhere" / "new.md", "New", "x", {"Q?": "A brand new fact."})
+    report = assistant.ingest([extra])
+    assert report.added == ["new.md"] and not report.deleted
+    assert len(assistant.sources()) == 4
+
+
+def test_bad_files_are_reported_and_the_rest_is_indexed(tmp_path, corpus, shared_embeddings):
+    (corpus / "empty.md").write_text("")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (corpus / "locked.pdf").write_bytes(pdf_bytes("secret", password="pw"))
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> broken")
+    (corpus / "bomb.docx").write_bytes(zip_bomb_docx())
+    (corpus / "huge.txt").write_bytes(b"x" * 600_000)
+    (corpus / "dangling.md").symlink_to(corpus / "missing-target.md")
+    report = _assistant(
+        tmp_path, corpus, shared_embeddings, max_file_mb=0.5, parse_timeout=0.5
+    ).ingest()
+    reasons = {f.path: f.reason for f in report.failed}
+    assert set(reasons) == {
+        "empty.md", "binary.txt", "locked.pdf", "broken.pdf", "bomb.docx", "huge.txt",
+        "dangling.md",
+    }  # fmt: skip
+    assert "empty" in reasons["empty.md"]
+    assert "binary" in reasons["binary.txt"]
+    assert "encrypted" in reasons["locked.pdf"]
+    assert "zip bomb" in reasons["bomb.docx"]
+    assert "limit" in reasons["huge.txt"]
+    assert "could not be read" in reasons["dangling.md"]
+    assert len(report.added) == 3, "every good file is still indexed"
+
+
+def test_a_parser_that_takes_too_long_is_stopped(tmp_path, corpus, shared_embeddings):
+    (corpus / "slow.html").write_bytes(slow_html())
+    report = _assistant(tmp_path, corpus, shared_embeddings, parse_timeout=0.5).ingest()
+    assert [(f.path, f.reason) for f in report.failed] == [
+        ("slow.html", "parser timed out after 0.5 s")
+    ]
+    assert len(report.added) == 3, "the other files are still indexed"
+
+
+def test_failed_edit_keeps_the_indexed_version(tmp_path, corpus, shared_embeddings):
+    assistant = _assistant(tmp_path, corpus, shared_embeddings)
+    assistant.ingest()
+    (corpus / "en" / "fees.md").write_bytes(b"---\ntitle: [broken\n---\n")
+    report = assistant.ingest()
+    assert [f.path for f in report.failed] == ["en/fees.md"]
+    assert "en/fees.md" in _ids(assistant), "a broken edit must not lose the indexed document"
+
+
+def test_ingest_cli_json_and_exit_codes(tmp_path, corpus, capsys, monkeypatch):
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(corpus))
+    data = str(tmp_path / "data")
+    assert ingest_main([str(corpus), "--data-dir", data, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["added"] == 3 and first["failed"] == [] and first["chunks_embedded"] == 4
+    assert set(first) >= {"added", "updated", "unchanged", "deleted", "chunks_embedded", "failed",
+                          "seconds"}  # fmt: skip
+
+    (corpus / "bad.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    assert ingest_main([str(corpus), "--data-dir", data, "--json"]) == 1
+    second = json.loads(capsys.readouterr().out)
+    assert second["unchanged"] == 3 and second["chunks_embedded"] == 0
+    assert second["failed"][0]["path"] == "bad.pdf" and second["failed"][0]["reason"]
+
+    assert ingest_main([str(tmp_path / "nope"), "--data-dir", data]) == 2
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        ingest_main(["--no-such-flag"])
+    assert exit_info.value.code == 2
+
+
+def test_ingest_human_output_has_summary_table(tmp_path, corpus, capsys):
+    (corpus / "bad.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    assert ingest_main([str(corpus), "--data-dir", str(tmp_path / "data")]) == 1
+    out = capsys.readouterr().out
+    for word in ("added", "updated", "unchanged", "deleted", "failed", "bad.pdf"):
+        assert word in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a file root cannot read: not applicable")
+def test_directory_named_like_a_document_is_skipped(tmp_path, corpus, shared_embeddings):
+    (corpus / "folder.md").mkdir()
+    report = _assistant(tmp_path, corpus, shared_embeddings).ingest()
+    assert len(report.added) == 3 and not report.failed

@@ -1,0 +1,7 @@
+"""HTTP channel: the FAQ widget, its JSON API, admin endpoints and the Telegram webhook."""
+
+from __future__ import annotations
+
+from bot.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,241 @@
+"""Admin endpoints behind a bearer token: knowledge upload/delete, re-index, sources, gaps, stats."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import os
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from bot.config import Settings
+from bot.rag.assistant import Assistant
+from bot.rag.indexer import IngestReport
+from bot.rag.loaders import SUPPORTED_SUFFIXES
+from bot.state import StateStore
+from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
+
+logger = logging.getLogger(__name__)
+
+UPLOADS_FOLDER = "uploads"
+# Multipart framing around the file: boundaries, part headers, small fields.
+MULTIPART_OVERHEAD = 64 * 1024
+
+_bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN from the settings")
+_JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no bearer token"},
+    403: {"description": "wrong bearer token"},
+    503: {"description": "admin API disabled (ADMIN_TOKEN unset)"},
+}
+
+
+def _admin_guard(settings: Settings):
+    """Dependency: 503 when no token is configured, 401 without a token, 403 with a wrong one."""
+    expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else b""
+
+    async def guard(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if not expected:
+            raise HTTPException(503, "admin API disabled")
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(
+                401, "admin bearer token required", headers={"WWW-Authenticate": "Bearer"}
+            )
+        if not hmac.compare_digest(credentials.credentials.encode(), expected):
+            logger.warning("admin request with a wrong token refused")
+            raise HTTPException(403, "invalid admin token")
+
+    return guard
+
+
+def _report(report: IngestReport) -> dict[str, object]:
+    return report.to_dict()
+
+
+def admin_router(settings: Settings, assistant: Assistant, state: StateStore) -> APIRouter:
+    """The /api/admin routes, all guarded by the admin token."""
+    router = APIRouter(
+        prefix="/api/admin",
+        tags=["admin"],
+        dependencies=[Depends(_admin_guard(settings))],
+        responses=_JSON_ERRORS,
+    )
+    knowledge_root = settings.knowledge_dir.expanduser().resolve()
+
+    @router.post(
+        "/documents",
+        summary="Upload a knowledge document (multipart field 'file') and index it",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def upload_document(request: Request) -> JSONResponse:
+        """Store the file under knowledge/uploads/ and ingest it; 422 with the reason if it fails."""
+        limit = settings.max_file_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+            raise HTTPException(413, f"file is larger than the {settings.max_file_mb:g} MB limit")
+        try:
+            boundary = boundary_of(request.headers.get("content-type", ""))
+        except UploadError as exc:
+            raise HTTPException(exc.status, exc.message) from exc
+        folder = knowledge_root / UPLOADS_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        # A dot-name: the indexer never picks up a half-written upload.
+        partial = folder / f".upload-{uuid.uuid4().hex}.part"
+        try:
+            with partial.open("wb") as sink:
+                uploaded = await read_single_file(request.stream(), boundary, sink, limit)
+            name = safe_filename(uploaded.filename)
+            if uploaded.size == 0:
+                raise UploadError("the file is empty", 422)
+            target = folder / name
+            report = await run_in_threadpool(_install_and_ingest, assistant, partial, target)
+        except UploadError as exc:
+            raise HTTPException(exc.status, exc.message) from exc
+        finally:
+            partial.unlink(missing_ok=True)
+        body = _report(report)
+        if report.failed:
+            reason = "; ".join(f.reason for f in report.failed)
+            logger.info("upload refused name=%s reason=%s", name, reason)
+            return JSONResponse(
+                {"detail": f"{name} could not be indexed: {reason}", "report": body}, 422
+            )
+        logger.info("upload indexed name=%s chunks=%d", name, report.chunks_embedded)
+        return JSONResponse({**body, "source": f"{UPLOADS_FOLDER}/{name}"})
+
+    @router.delete("/documents", summary="Delete a knowledge document and drop its chunks")
+    async def delete_document(
+        source: Annotated[str, Query(description="path relative to the knowledge folder")],
+    ) -> dict[str, object]:
+        """Remove the file and re-ingest its folder, so its chunks leave the index."""
+        target = _resolve_source(knowledge_root, source)
+        if not target.is_file():
+            raise HTTPException(404, f"no such document: {source}")
+        target.unlink()
+        report = await run_in_threadpool(assistant.ingest, [target.parent])
+        logger.info("document deleted source=%s", source)
+        return _report(report)
+
+    @router.post("/reindex", summary="Re-index the whole knowledge folder")
+    async def reindex() -> dict[str, object]:
+        """Index new and changed files, drop deleted ones."""
+        return _report(await run_in_threadpool(assistant.ingest))
+
+    @router.get("/sources", summary="Indexed documents")
+    async def sources() -> list[dict[str, object]]:
+        """Every indexed document with its title, language, topic and verification date."""
+        docs = await run_in_threadpool(assistant.sources)
+        return [
+            {
+                "source": d.source,
+                "title": d.title,
+                "language": d.language,
+                "topic": d.topic,
+                "last_verified": d.last_verified,
+                "chunks": len(d.chunk_ids),
+            }
+            for d in docs
+        ]
+
+    @router.get("/gaps", summary="Questions the bot could not answer well, grouped")
+    async def gaps(days: Annotated[int, Query(ge=1, le=3650)] = 30) -> list[dict[str, object]]:
+        """Declined, low-confidence and 👎 questions of the last ``days`` days."""
+        return [asdict(g) for g in await run_in_threadpool(state.gaps, days)]
+
+    @router.get("/stats", summary="Questions, answered rate, feedback and hand-offs per language")
+    async def stats(
+        days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+    ) -> dict[str, object]:
+        """Per-language counts, plus the index size and the open hand-offs."""
+        per_language = await run_in_threadpool(state.stats, days)
+        chunks = await run_in_threadpool(assistant.store.count)
+        open_handoffs = await run_in_threadpool(state.open_handoffs)
+        return {
+            "languages": {
+                lang: {**asdict(s), "answered_rate": round(s.answered_rate, 4)}
+                for lang, s in sorted(per_language.items())
+            },
+            "chunks": chunks,
+            "open_handoffs": len(open_handoffs),
+        }
+
+    @router.get("/handoffs", summary="Open hand-offs (the staff inbox)")
+    async def handoffs() -> list[dict[str, object]]:
+        """Every open hand-off, oldest first."""
+        return [
+            {
+                "id": h.id,
+                "channel": h.channel,
+                "conversation": h.conversation,
+                "language": h.language,
+                "question": h.question,
+                "answer": h.answer,
+                "contact": h.contact,
+                "created_at": h.created_at.isoformat(),
+            }
+            for h in await run_in_threadpool(state.open_handoffs)
+        ]
+
+    return router
+
+
+def _resolve_source(root: Path, source: str) -> Path:
+    """The knowledge file ``source`` names, refusing anything outside the knowledge folder."""
+    if not source or "\x00" in source or Path(source).is_absolute():
+        raise HTTPException(400, "source must be a path relative to the knowledge folder")
+    target = (root / source).resolve()
+    if target == root or not target.is_relative_to(root):
+        raise HTTPException(400, "source must be a file inside the knowledge folder")
+    if target.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise HTTPException(400, f"not a knowledge document: {source}")
+    return target
+
+
+def _install_and_ingest(assistant: Assistant, partial: Path, target: Path) -> IngestReport:
+    """Move the upload into place and index it; a failed upload leaves the old file as it was."""
+    backup = target.with_name(f".{target.name}.{uuid.uuid4().hex}.bak")
+    had_previous = target.exists()
+    if had_previous:
+        os.replace(target, backup)
+    os.replace(partial, target)
+    try:
+        report = assistant.ingest([target])
+    except BaseException:
+        _restore(target, backup, had_previous)
+        raise
+    if report.failed:
+        # Keep the index and the folder in step: the bad file goes, the previous one returns.
+        _restore(target, backup, had_previous)
+    elif had_previous:
+        backup.unlink(missing_ok=True)
+    return report
+
+
+def _restore(target: Path, backup: Path, had_previous: bool) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if had_previous:
+            os.replace(backup, target)
+        else:
+            target.unlink()

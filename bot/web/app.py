@@ -1,0 +1,385 @@
+"""The FastAPI app of the web channel: widget, demo page, JSON API, admin API, metrics, webhook.
+
+Routes stay thin: validate, call the core (off the event loop), log, format as JSON. The core
+never sees HTTP; this module never touches Chroma, embeddings or prompts.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+
+from bot.config import Settings
+from bot.errors import ConfigError, StoreUnavailable
+from bot.rag.answer import UNAVAILABLE, Answer, message
+from bot.rag.assistant import Assistant, confidence
+from bot.rag.text import detect_language
+from bot.state import Handoff, StateStore
+from bot.web.admin import admin_router
+from bot.web.metrics import MetricsMiddleware, WebMetrics
+from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
+from bot.web.schemas import (
+    AskRequest,
+    AskResponse,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    HandoffRequest,
+    HandoffResponse,
+)
+from bot.web.security import (
+    PAGE_CSP,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    security_headers,
+)
+
+logger = logging.getLogger(__name__)
+
+Notifier = Callable[[Handoff], Awaitable[None]]
+TelegramWebhook = Callable[[dict[str, Any]], Awaitable[None]]
+
+ASK_BODY_LIMIT = 8 * 1024
+WEBHOOK_BODY_LIMIT = 1024 * 1024
+# Hand-offs reach people, so they are limited far below questions.
+HANDOFFS_PER_HOUR = 5
+FEEDBACK_PER_MINUTE = 60
+LANGUAGES = frozenset({"ko", "en", "vi", "ja"})
+UNAVAILABLE_TEXTS = frozenset(UNAVAILABLE.values())
+STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "request body over 8 KB"},
+    422: {"model": ErrorResponse, "description": "invalid request"},
+    429: {"model": ErrorResponse, "description": "rate limit; see Retry-After"},
+}
+
+
+def _language(code: str | None) -> str | None:
+    """Primary subtag of a supported language, else None (the core then detects it)."""
+    if not code:
+        return None
+    primary = code.replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def _client_ip(request: Request) -> str:
+    # uvicorn puts the proxy's X-Forwarded-For client here only for trusted proxies.
+    return request.client.host if request.client else "unknown"
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    """One readable line from pydantic's error list."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        text = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if error.get("type") == "json_invalid":
+            parts.append("request body is not valid JSON")
+        elif not location:
+            parts.append("request body must be a JSON object")
+        elif error.get("type") == "missing":
+            parts.append(f"{location} is required")
+        else:
+            parts.append(f"{location}: {text}" if location else text)
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(
+    settings: Settings,
+    assistant: Assistant,
+    state: StateStore,
+    *,
+    notifier: Notifier | None = None,
+    telegram_webhook: TelegramWebhook | None = None,
+) -> FastAPI:
+    """Build the web app around one assistant and state store."""
+    if telegram_webhook is not None and not (
+        settings.telegram_webhook_secret and settings.telegram_webhook_secret.get_secret_value()
+    ):
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET must be set when the Telegram webhook is served over HTTP"
+        )
+    app = FastAPI(
+        title="Seoul Startup Hub Ho Chi Minh assistant",
+        summary="Answers founders' questions from the programme documents, with sources.",
+        version="1.0",
+    )
+    metrics = WebMetrics()
+    ask_limiter = SlidingWindowLimiter(settings.ask_rate_per_minute, 60.0)
+    feedback_limiter = SlidingWindowLimiter(FEEDBACK_PER_MINUTE, 60.0)
+    handoff_limiter = SlidingWindowLimiter(HANDOFFS_PER_HOUR, 3600.0)
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.state = state
+    app.state.metrics = metrics
+    app.state.ask_limiter = ask_limiter
+
+    # Added innermost first: the body limit runs after CORS (so a 413 still carries CORS
+    # headers), metrics see every response, security headers wrap everything.
+    limits = {path: ASK_BODY_LIMIT for path in ("/api/ask", "/api/feedback", "/api/handoff")}
+    if telegram_webhook is not None:
+        limits["/telegram/webhook"] = WEBHOOK_BODY_LIMIT
+    app.add_middleware(BodyLimitMiddleware, limits=limits)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    _install_error_handlers(app)
+
+    def limited(limiter: SlidingWindowLimiter, request: Request, route: str) -> None:
+        retry = limiter.hit(_client_ip(request))
+        if retry is not None:
+            metrics.rate_limited.labels(route=route).inc()
+            raise HTTPException(
+                429,
+                "too many requests; please wait before asking again",
+                headers={"Retry-After": retry_after_header(retry)},
+            )
+
+    # --- visitor API -------------------------------------------------------------------------
+
+    def answer_question(question: str, language: str | None) -> tuple[Answer, float]:
+        """Runs in a worker thread: last_retrieval is per thread, so read it here."""
+        answer = assistant.answer(question, language)
+        retrieval = assistant.last_retrieval
+        value = confidence(retrieval).value if retrieval is not None else answer.confidence
+        return answer, value
+
+    @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["widget"])
+    async def ask(body: AskRequest, request: Request) -> dict[str, object]:
+        """Answer a question from the programme documents, with sources."""
+        limited(ask_limiter, request, "/api/ask")
+        conversation_id = body.conversation_id or str(uuid.uuid4())
+        language = _language(body.language)
+        try:
+            answer, conf = await run_in_threadpool(answer_question, body.question, language)
+        except StoreUnavailable as exc:
+            lang = language or detect_language(body.question)
+            raise HTTPException(503, message(UNAVAILABLE, lang)) from exc
+        if not answer.answered and answer.answer in UNAVAILABLE_TEXTS:
+            raise HTTPException(503, answer.answer)
+        question_id: int | None
+        try:
+            question_id = await run_in_threadpool(
+                state.log_question, "web", f"web:{conversation_id}", body.question, answer, conf
+            )
+        except SQLAlchemyError:
+            # The visitor still gets the answer; only feedback on it will not be possible.
+            logger.exception("question log unavailable")
+            question_id = None
+        metrics.answers.labels(outcome="answered" if answer.answered else "declined").inc()
+        logger.info(
+            "web question lang=%s answered=%s confidence=%.2f sources=%d",
+            answer.language, answer.answered, conf, len(answer.sources),
+        )  # fmt: skip
+        return {**answer.to_dict(), "question_id": question_id, "conversation_id": conversation_id}
+
+    @app.post(
+        "/api/feedback",
+        response_model=FeedbackResponse,
+        responses={404: {"model": ErrorResponse}, **_ERRORS},
+        tags=["widget"],
+    )
+    async def feedback(body: FeedbackRequest, request: Request) -> dict[str, object]:
+        """Record 👍/👎 on an answer of this conversation."""
+        limited(feedback_limiter, request, "/api/feedback")
+        feedback_id = await run_in_threadpool(
+            state.record_feedback,
+            body.question_id,
+            "web",
+            f"web:{body.conversation_id}",
+            body.value,
+            body.comment,
+        )
+        if feedback_id is None:
+            raise HTTPException(404, "no such question in this conversation")
+        metrics.feedback.labels(rating="up" if body.value > 0 else "down").inc()
+        return {"recorded": True, "feedback_id": feedback_id}
+
+    @app.post("/api/handoff", response_model=HandoffResponse, responses=_ERRORS, tags=["widget"])
+    async def handoff(body: HandoffRequest, request: Request) -> dict[str, object]:
+        """Pass the visitor's question and contact to the hub staff."""
+        limited(handoff_limiter, request, "/api/handoff")
+        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation = f"web:{conversation_id}"
+        language = _language(body.language) or detect_language(body.question)
+        bot_answer = ""
+        if body.question_id is not None:
+            logged = await run_in_threadpool(state.question, body.question_id, conversation)
+            bot_answer = str(logged["answer"]) if logged else ""
+        existing = await run_in_threadpool(state.open_handoff_for, conversation)
+        if existing is not None:
+            # Staff already have this conversation: add the new request to its thread.
+            await run_in_threadpool(
+                state.add_handoff_message,
+                existing.id,
+                "founder",
+                body.contact,
+                body.question,
+            )
+            return {
+                "handoff_id": existing.id,
+                "status": existing.status,
+                "conversation_id": conversation_id,
+                "notified": False,
+            }
+        created = await run_in_threadpool(
+            lambda: state.open_handoff(
+                "web",
+                conversation,
+                body.question,
+                answer=bot_answer,
+                language=language,
+                contact=body.contact,
+            )
+        )
+        metrics.answers.labels(outcome="handed_off").inc()
+        notified = False
+        if notifier is not None:
+            try:
+                await notifier(created)
+                notified = True
+            except Exception:
+                # It is stored: staff still find it in the inbox (/api/admin/handoffs).
+                logger.exception("hand-off notifier failed id=%d", created.id)
+        logger.info("web hand-off id=%d lang=%s notified=%s", created.id, language, notified)
+        return {
+            "handoff_id": created.id,
+            "status": created.status,
+            "conversation_id": conversation_id,
+            "notified": notified,
+        }
+
+    # --- operations --------------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"model": ErrorResponse}})
+    async def readyz() -> dict[str, object]:
+        """The store answers and the index holds chunks."""
+
+        def check() -> int:
+            assistant.store.heartbeat()
+            return assistant.store.count()
+
+        try:
+            chunks = await run_in_threadpool(check)
+        except StoreUnavailable as exc:
+            raise HTTPException(503, "vector store unreachable") from exc
+        if chunks <= 0:
+            raise HTTPException(503, "index is empty")
+        return {"status": "ready", "chunks": chunks}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus() -> Response:
+        """Prometheus text exposition."""
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    app.include_router(admin_router(settings, assistant, state))
+
+    if telegram_webhook is not None:
+        secret = settings.telegram_webhook_secret.get_secret_value().encode()  # type: ignore[union-attr]
+
+        @app.post("/telegram/webhook", tags=["telegram"], include_in_schema=False)
+        async def telegram(request: Request) -> dict[str, bool]:
+            """Telegram pushes updates here; the secret header proves it is Telegram."""
+            given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
+            if not hmac.compare_digest(given, secret):
+                raise HTTPException(403, "forbidden")
+            try:
+                update = json.loads(await request.body())
+            except ValueError as exc:
+                raise HTTPException(400, "update is not valid JSON") from exc
+            if not isinstance(update, dict):
+                raise HTTPException(400, "update must be a JSON object")
+            try:
+                await telegram_webhook(update)
+            except Exception:
+                # A non-2xx makes Telegram resend the same update again and again.
+                logger.exception("telegram update handler failed")
+            return {"ok": True}
+
+    # --- pages and the widget ----------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        """A programme FAQ page with the widget embedded."""
+        return _page("index.html")
+
+    @app.get("/admin", include_in_schema=False)
+    async def admin_page() -> FileResponse:
+        """A small admin page over /api/admin."""
+        return _page("admin.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget() -> FileResponse:
+        """The embeddable widget script."""
+        return FileResponse(
+            STATIC_DIR / "widget.js",
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / name,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"},
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error is {"detail": "..."} JSON; never a traceback."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(_request: Request, _exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": message(UNAVAILABLE, "en")}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        logger.error(
+            "unhandled error on %s %s", request.method, request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )  # fmt: skip
+        # This handler runs outside the user middleware, so add the headers here.
+        return JSONResponse(
+            {"detail": "internal error"}, status_code=500, headers=security_headers()
+        )

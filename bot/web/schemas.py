@@ -1,0 +1,128 @@
+"""Request and response bodies of the HTTP API (they also document it in /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.rag.assistant import MAX_QUESTION_CHARS
+
+CONVERSATION_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
+MAX_CONTACT_CHARS = 200
+MAX_COMMENT_CHARS = 2000
+
+
+def _question(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"must be at most {MAX_QUESTION_CHARS} characters")
+    return text
+
+
+class AskRequest(BaseModel):
+    """A visitor's question."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(description=f"1–{MAX_QUESTION_CHARS} characters after trimming")
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_PATTERN,
+        description="ko, en, vi or ja; detected from the question when omitted",
+    )
+    conversation_id: str | None = Field(
+        default=None,
+        pattern=CONVERSATION_PATTERN,
+        description="returned by the first answer; send it back to keep one conversation",
+    )
+
+    _check_question = field_validator("question")(_question)
+
+
+class SourceOut(BaseModel):
+    """A cited document section."""
+
+    title: str
+    source: str
+    section: str
+    snippet: str
+    score: float
+    language: str
+    last_verified: str
+
+
+class AskResponse(BaseModel):
+    """The core's answer plus the ids the widget needs for feedback and hand-off."""
+
+    answer: str
+    answered: bool
+    language: str
+    sources: list[SourceOut]
+    question_id: int | None = Field(description="for /api/feedback (null if not logged)")
+    conversation_id: str
+
+
+class FeedbackRequest(BaseModel):
+    """👍 or 👎 on one answer of this conversation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    question_id: int = Field(ge=1)
+    conversation_id: str = Field(pattern=CONVERSATION_PATTERN)
+    rating: Literal["up", "down", 1, -1]
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+
+    @property
+    def value(self) -> int:
+        """The rating as +1 or -1."""
+        return 1 if self.rating in ("up", 1) else -1
+
+
+class FeedbackResponse(BaseModel):
+    """The stored feedback."""
+
+    recorded: bool
+    feedback_id: int
+
+
+class HandoffRequest(BaseModel):
+    """A visitor asks for a staff member: how to reach them and what they want to know."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    contact: str = Field(min_length=1, max_length=MAX_CONTACT_CHARS)
+    question: str
+    conversation_id: str | None = Field(default=None, pattern=CONVERSATION_PATTERN)
+    language: str | None = Field(default=None, pattern=LANGUAGE_PATTERN)
+    question_id: int | None = Field(
+        default=None, ge=1, description="the declined answer this follows, if any"
+    )
+
+    _check_question = field_validator("question")(_question)
+
+    @field_validator("contact")
+    @classmethod
+    def _check_contact(cls, value: str) -> str:
+        text = " ".join(value.split())
+        if not text:
+            raise ValueError("must not be empty")
+        return text
+
+
+class HandoffResponse(BaseModel):
+    """The hand-off as stored: staff were notified, or it waits in the staff inbox."""
+
+    handoff_id: int
+    status: str
+    conversation_id: str
+    notified: bool
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a human-readable ``detail``."""
+
+    detail: str

@@ -1,0 +1,706 @@
+/*
+ * FAQ widget of the Seoul Startup Hub Ho Chi Minh assistant.
+ *
+ * Embed with one tag (the API base URL is derived from this script's own src):
+ *   <script src="https://HOST/widget.js" data-lang="ko" defer></script>
+ * Optional data- attributes: data-title, data-color (any CSS colour), data-position
+ * ("right" default, or "left"), data-lang ("ko", "en", "vi", "ja"; else the browser language).
+ *
+ * Hand-written ES2020, no dependencies, no build step. Everything lives in a Shadow DOM with
+ * a constructable stylesheet (allowed by a strict style-src 'self' CSP, unlike an inline
+ * <style>). Every piece of question or answer text is inserted with textContent — never as HTML.
+ */
+(() => {
+  "use strict";
+
+  const script =
+    document.currentScript || document.querySelector('script[src$="widget.js"]');
+  if (!script || window.__sshHcmcAssistantLoaded) return;
+  window.__sshHcmcAssistantLoaded = true;
+
+  // The API lives next to this script (works behind a path prefix too).
+  const BASE = new URL("./", script.src);
+  const api = (path) => new URL(path, BASE).toString();
+  const STORAGE_KEY = "ssh-hcmc-assistant:v1:" + BASE.toString();
+  const MAX_QUESTION = 1000;
+  const MAX_STORED_MESSAGES = 60;
+  const REQUEST_TIMEOUT_MS = 30000;
+
+  const STRINGS = {
+    en: {
+      title: "Seoul Startup Hub HCMC assistant",
+      open: "Open the hub assistant chat",
+      close: "Close chat",
+      intro:
+        "Hello! Ask me about Seoul Startup Hub Ho Chi Minh and expanding your startup to Vietnam.",
+      label: "Your question",
+      placeholder: "Type your question…",
+      send: "Send",
+      typing: "The assistant is typing…",
+      you: "You",
+      bot: "Assistant",
+      sources: "Sources",
+      verified: "verified",
+      rate: "Was this answer helpful?",
+      up: "Helpful",
+      down: "Not helpful",
+      recorded: "Thanks — your feedback was recorded.",
+      feedbackFailed: "Your feedback could not be saved.",
+      askStaff: "Ask a staff member",
+      handoffIntro: "Leave your contact and question; a hub staff member will reply.",
+      contact: "E-mail, phone or Telegram",
+      question: "Your question",
+      submit: "Send to staff",
+      cancel: "Cancel",
+      handoffSent: "Sent. A staff member of the hub will contact you.",
+      handoffFailed: "Your request could not be sent. Please try again.",
+      error: "Sorry, something went wrong. Please try again.",
+      network: "The assistant cannot be reached. Check your connection and try again.",
+      rateLimited: "You are asking very quickly. Please wait {s} seconds and try again.",
+      tooLong: "Your question is too long (at most 1,000 characters).",
+      newChat: "New conversation",
+    },
+    ko: {
+      title: "서울창업허브 호치민 도우미",
+      open: "허브 도우미 채팅 열기",
+      close: "채팅 닫기",
+      intro: "안녕하세요! 서울창업허브 호치민과 베트남 진출에 대해 물어보세요.",
+      label: "질문",
+      placeholder: "질문을 입력하세요…",
+      send: "보내기",
+      typing: "답변을 작성하고 있습니다…",
+      you: "나",
+      bot: "도우미",
+      sources: "출처",
+      verified: "확인일",
+      rate: "답변이 도움이 되었나요?",
+      up: "도움이 됨",
+      down: "도움이 안 됨",
+      recorded: "감사합니다. 의견이 기록되었습니다.",
+      feedbackFailed: "의견을 저장하지 못했습니다.",
+      askStaff: "담당자에게 문의",
+      handoffIntro: "연락처와 질문을 남겨 주시면 허브 담당자가 답변드립니다.",
+      contact: "이메일, 전화번호 또는 텔레그램",
+      question: "질문 내용",
+      submit: "담당자에게 보내기",
+      cancel: "취소",
+      handoffSent: "전송되었습니다. 허브 담당자가 연락드리겠습니다.",
+      handoffFailed: "요청을 보내지 못했습니다. 다시 시도해 주세요.",
+      error: "죄송합니다. 문제가 발생했습니다. 다시 시도해 주세요.",
+      network: "도우미에 연결할 수 없습니다. 인터넷 연결을 확인한 뒤 다시 시도해 주세요.",
+      rateLimited: "질문이 너무 빠릅니다. {s}초 후에 다시 시도해 주세요.",
+      tooLong: "질문이 너무 깁니다(최대 1,000자).",
+      newChat: "새 대화",
+    },
+    vi: {
+      title: "Trợ lý Seoul Startup Hub HCMC",
+      open: "Mở trò chuyện với trợ lý của hub",
+      close: "Đóng trò chuyện",
+      intro:
+        "Xin chào! Hãy hỏi tôi về Seoul Startup Hub Hồ Chí Minh và việc đưa startup sang Việt Nam.",
+      label: "Câu hỏi của bạn",
+      placeholder: "Nhập câu hỏi…",
+      send: "Gửi",
+      typing: "Trợ lý đang trả lời…",
+      you: "Bạn",
+      bot: "Trợ lý",
+      sources: "Nguồn",
+      verified: "xác minh",
+      rate: "Câu trả lời có hữu ích không?",
+      up: "Hữu ích",
+      down: "Không hữu ích",
+      recorded: "Cảm ơn — phản hồi của bạn đã được ghi nhận.",
+      feedbackFailed: "Không lưu được phản hồi.",
+      askStaff: "Hỏi nhân viên",
+      handoffIntro: "Để lại liên hệ và câu hỏi; nhân viên của hub sẽ trả lời bạn.",
+      contact: "E-mail, điện thoại hoặc Telegram",
+      question: "Câu hỏi",
+      submit: "Gửi cho nhân viên",
+      cancel: "Hủy",
+      handoffSent: "Đã gửi. Nhân viên của hub sẽ liên hệ với bạn.",
+      handoffFailed: "Không gửi được yêu cầu. Vui lòng thử lại.",
+      error: "Xin lỗi, đã có lỗi. Vui lòng thử lại.",
+      network: "Không kết nối được với trợ lý. Kiểm tra kết nối và thử lại.",
+      rateLimited: "Bạn hỏi quá nhanh. Vui lòng chờ {s} giây rồi thử lại.",
+      tooLong: "Câu hỏi quá dài (tối đa 1.000 ký tự).",
+      newChat: "Cuộc trò chuyện mới",
+    },
+    ja: {
+      title: "ソウル創業ハブ・ホーチミン アシスタント",
+      open: "ハブのアシスタントとのチャットを開く",
+      close: "チャットを閉じる",
+      intro: "こんにちは。ソウル創業ハブ・ホーチミンとベトナム進出についてご質問ください。",
+      label: "ご質問",
+      placeholder: "質問を入力してください…",
+      send: "送信",
+      typing: "回答を作成しています…",
+      you: "あなた",
+      bot: "アシスタント",
+      sources: "出典",
+      verified: "確認日",
+      rate: "この回答は役に立ちましたか？",
+      up: "役に立った",
+      down: "役に立たなかった",
+      recorded: "ありがとうございます。ご意見を記録しました。",
+      feedbackFailed: "ご意見を保存できませんでした。",
+      askStaff: "スタッフに質問",
+      handoffIntro: "連絡先とご質問を残していただければ、ハブのスタッフがお答えします。",
+      contact: "メール、電話番号またはTelegram",
+      question: "ご質問の内容",
+      submit: "スタッフに送る",
+      cancel: "キャンセル",
+      handoffSent: "送信しました。ハブのスタッフからご連絡します。",
+      handoffFailed: "送信できませんでした。もう一度お試しください。",
+      error: "申し訳ありません。問題が発生しました。もう一度お試しください。",
+      network: "アシスタントに接続できません。接続を確認してもう一度お試しください。",
+      rateLimited: "質問の間隔が短すぎます。{s}秒後にもう一度お試しください。",
+      tooLong: "質問が長すぎます（最大1,000文字）。",
+      newChat: "新しい会話",
+    },
+  };
+
+  // data-lang first, else the browser's languages, else English.
+  const primary = (code) => String(code || "").toLowerCase().split(/[-_]/)[0];
+  const LANG =
+    [script.dataset.lang, navigator.language, ...(navigator.languages || [])]
+      .map(primary)
+      .find((code) => Object.prototype.hasOwnProperty.call(STRINGS, code)) || "en";
+  const T = STRINGS[LANG];
+  const TITLE = (script.dataset.title || "").trim().slice(0, 80) || T.title;
+  const POSITION = script.dataset.position === "left" ? "left" : "right";
+  const COLOR =
+    script.dataset.color && window.CSS && CSS.supports("color", script.dataset.color)
+      ? script.dataset.color
+      : "";
+
+  // --- state (sessionStorage: survives reloads of this tab, not other tabs) ----------------
+
+  const loadState = () => {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+      if (saved && Array.isArray(saved.messages)) {
+        return {
+          conversationId: typeof saved.conversationId === "string" ? saved.conversationId : null,
+          messages: saved.messages.filter((m) => m && typeof m.text === "string"),
+          open: saved.open === true,
+        };
+      }
+    } catch (_) {
+      /* storage disabled or corrupt: start fresh */
+    }
+    return { conversationId: null, messages: [], open: false };
+  };
+  const state = loadState();
+  const saveState = () => {
+    try {
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+    } catch (_) {
+      /* storage full or disabled: the conversation just does not survive a reload */
+    }
+  };
+
+  // --- DOM helpers (text only) -------------------------------------------------------------
+
+  const el = (tag, attrs = {}, children = []) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  };
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const icon = (pathData) => {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", pathData);
+    svg.append(path);
+    return svg;
+  };
+  const CHAT_ICON =
+    "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+  const CLOSE_ICON =
+    "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12 19 6.4 17.6 5 12 10.6z";
+  const SEND_ICON = "M3 20.5 21 12 3 3.5V10l12 2-12 2z";
+  // Thumbs as SVG (Material icons), so they look the same with or without an emoji font.
+  const UP_ICON =
+    "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23" +
+    ".14-.47.14-.73v-2z";
+  const DOWN_ICON =
+    "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 " +
+    "4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 " +
+    "0v12h4V3h-4z";
+
+  // --- styles ------------------------------------------------------------------------------
+
+  const CSS_TEXT = `
+    :host { all: initial !important; display: block !important; position: fixed !important;
+      z-index: 2147483000 !important; bottom: 0 !important; width: 0 !important;
+      height: 0 !important; }
+    :host([data-position="right"]) { right: 0 !important; }
+    :host([data-position="left"]) { left: 0 !important; }
+    * { box-sizing: border-box; }
+    .root { --accent: #0b5cad; --accent-text: #fff; --bg: #fff; --fg: #1b1f24;
+      --muted: #5b6470; --line: #d9dee4; --bot-bg: #f2f4f7;
+      font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
+        "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", "Hiragino Sans",
+        "Noto Sans JP", sans-serif;
+      color: var(--fg); text-align: left; letter-spacing: normal; }
+    .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
+      overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+    button { font: inherit; color: inherit; cursor: pointer; }
+    button:focus-visible, textarea:focus-visible, input:focus-visible, .log:focus-visible {
+      outline: 3px solid #f5a623; outline-offset: 2px; }
+    .launcher { position: fixed; bottom: 20px; width: 60px; height: 60px; border-radius: 50%;
+      border: 0; background: var(--accent); color: var(--accent-text);
+      box-shadow: 0 6px 20px rgba(0,0,0,.25); display: grid; place-items: center; }
+    .right .launcher { right: 20px; } .left .launcher { left: 20px; }
+    .launcher svg { width: 28px; height: 28px; fill: currentColor; }
+    .panel { position: fixed; bottom: 92px; width: min(390px, calc(100vw - 24px));
+      height: min(620px, calc(100vh - 112px)); background: var(--bg); border-radius: 14px;
+      box-shadow: 0 12px 40px rgba(0,0,0,.28); display: flex; flex-direction: column;
+      overflow: hidden; border: 1px solid var(--line); }
+    .panel[hidden] { display: none; }
+    .right .panel { right: 12px; } .left .panel { left: 12px; }
+    header { background: var(--accent); color: var(--accent-text); padding: 12px 8px 12px 16px;
+      display: flex; align-items: center; gap: 4px; }
+    header h2 { font-size: 16px; font-weight: 600; margin: 0; flex: 1; line-height: 1.3; }
+    .icon-btn { background: transparent; border: 0; color: inherit; width: 36px; height: 36px;
+      border-radius: 8px; display: grid; place-items: center; padding: 0; }
+    .icon-btn:hover { background: rgba(255,255,255,.15); }
+    .icon-btn svg { width: 22px; height: 22px; fill: currentColor; }
+    .text-btn { background: transparent; border: 1px solid rgba(255,255,255,.6);
+      color: inherit; border-radius: 8px; padding: 2px 8px; font-size: 12px; }
+    .log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column;
+      gap: 10px; background: var(--bg); }
+    .msg { max-width: 88%; padding: 9px 12px; border-radius: 12px; overflow-wrap: anywhere; }
+    .msg .text { margin: 0; white-space: pre-wrap; }
+    .msg.user { align-self: flex-end; background: var(--accent); color: var(--accent-text);
+      border-bottom-right-radius: 4px; }
+    .msg.bot { align-self: flex-start; background: var(--bot-bg);
+      border-bottom-left-radius: 4px; }
+    .msg.system { align-self: center; background: #fff4e5; color: #663c00; font-size: 14px; }
+    .who { font-size: 12px; color: var(--muted); margin: 0 0 2px; }
+    .msg.user .who { color: rgba(255,255,255,.85); }
+    .sources { margin: 8px 0 0; padding: 8px 0 0; border-top: 1px solid var(--line);
+      font-size: 13px; color: var(--muted); }
+    .sources h3 { font-size: 12px; margin: 0 0 4px; text-transform: uppercase;
+      letter-spacing: .04em; }
+    .sources ul { margin: 0; padding: 0 0 0 16px; }
+    .sources li { margin: 2px 0; }
+    .src-title { color: var(--fg); font-weight: 600; }
+    .src-verified { white-space: nowrap; }
+    .feedback { display: flex; align-items: center; gap: 6px; margin-top: 8px;
+      flex-wrap: wrap; }
+    .feedback button { border: 1px solid var(--line); background: #fff; border-radius: 16px;
+      width: 40px; height: 30px; padding: 0; display: grid; place-items: center;
+      color: var(--muted); }
+    .feedback button svg { width: 17px; height: 17px; fill: currentColor; }
+    .feedback button:hover:not(:disabled) { color: var(--accent); border-color: var(--accent); }
+    .feedback button[aria-pressed="true"] { border-color: var(--accent); color: var(--accent);
+      background: #e6f0fa; }
+    .feedback button:disabled { cursor: default; opacity: .75; }
+    .status { font-size: 12px; color: var(--muted); }
+    .handoff-btn { margin-top: 8px; border: 1px solid var(--accent); color: var(--accent);
+      background: #fff; border-radius: 8px; padding: 6px 12px; font-weight: 600; }
+    .handoff { margin-top: 8px; display: grid; gap: 6px; }
+    .handoff p { margin: 0; font-size: 13px; }
+    .handoff label { font-size: 13px; font-weight: 600; }
+    .handoff input, .handoff textarea, .composer textarea { font: inherit; color: var(--fg);
+      border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; width: 100%;
+      background: #fff; }
+    .handoff textarea { min-height: 64px; resize: vertical; }
+    .row { display: flex; gap: 8px; justify-content: flex-end; }
+    .primary { background: var(--accent); color: var(--accent-text); border: 0;
+      border-radius: 8px; padding: 7px 14px; font-weight: 600; }
+    .secondary { background: #fff; border: 1px solid var(--line); border-radius: 8px;
+      padding: 7px 14px; }
+    .typing { padding: 0 16px 8px; font-size: 13px; color: var(--muted); display: flex;
+      align-items: center; gap: 8px; }
+    .typing[hidden] { display: none; }
+    .dots { display: inline-flex; gap: 3px; }
+    .dots i { width: 6px; height: 6px; border-radius: 50%; background: var(--muted);
+      animation: blink 1.2s infinite ease-in-out both; }
+    .dots i:nth-child(2) { animation-delay: .2s; } .dots i:nth-child(3) { animation-delay: .4s; }
+    @keyframes blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
+    @media (prefers-reduced-motion: reduce) { .dots i { animation: none; } }
+    .composer { display: flex; gap: 8px; padding: 10px; border-top: 1px solid var(--line);
+      background: var(--bg); align-items: flex-end; }
+    .composer textarea { resize: none; height: 44px; max-height: 120px; }
+    .composer button { flex: none; width: 44px; height: 44px; border-radius: 10px; border: 0;
+      background: var(--accent); color: var(--accent-text); display: grid;
+      place-items: center; }
+    .composer button:disabled { opacity: .6; cursor: default; }
+    .composer svg { width: 22px; height: 22px; fill: currentColor; }
+    @media (max-width: 480px) {
+      .panel { width: calc(100vw - 16px); height: calc(100vh - 96px); bottom: 84px; }
+      .right .panel { right: 8px; } .left .panel { left: 8px; }
+      .launcher { bottom: 14px; width: 56px; height: 56px; }
+      .right .launcher { right: 14px; } .left .launcher { left: 14px; }
+    }
+  `;
+
+  // --- build the widget --------------------------------------------------------------------
+
+  const host = document.createElement("ssh-hcmc-assistant");
+  host.setAttribute("data-position", POSITION);
+  const shadow = host.attachShadow({ mode: "open" });
+  if ("adoptedStyleSheets" in Document.prototype && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS_TEXT);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    // Older browsers: a <style> element (needs style-src to allow it on strict-CSP pages).
+    shadow.append(el("style", { text: CSS_TEXT }));
+  }
+
+  const root = el("div", { className: "root " + POSITION, lang: LANG });
+  if (COLOR) root.style.setProperty("--accent", COLOR); // CSSOM: allowed under strict CSP
+
+  const launcher = el("button", {
+    type: "button",
+    className: "launcher",
+    "aria-label": T.open,
+    "aria-expanded": "false",
+    "aria-controls": "ssh-panel",
+    "aria-haspopup": "dialog",
+    title: TITLE,
+  }, [icon(CHAT_ICON)]);
+
+  const titleEl = el("h2", { id: "ssh-title", text: TITLE });
+  const newChatBtn = el("button", { type: "button", className: "text-btn", text: T.newChat });
+  const closeBtn = el("button", {
+    type: "button", className: "icon-btn", "aria-label": T.close, title: T.close,
+  }, [icon(CLOSE_ICON)]);
+  const log = el("div", {
+    className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+    "aria-labelledby": "ssh-title", tabindex: "0",
+  });
+  const typing = el("div", { className: "typing", role: "status", hidden: true }, [
+    el("span", { className: "dots", "aria-hidden": "true" }, [el("i"), el("i"), el("i")]),
+    el("span", { text: T.typing }),
+  ]);
+  const input = el("textarea", {
+    id: "ssh-question", rows: "1", maxlength: String(MAX_QUESTION),
+    placeholder: T.placeholder, autocomplete: "off",
+  });
+  const sendBtn = el("button", {
+    type: "submit", "aria-label": T.send, title: T.send,
+  }, [icon(SEND_ICON)]);
+  const composer = el("form", { className: "composer", novalidate: true }, [
+    el("label", { className: "sr-only", for: "ssh-question", text: T.label }),
+    input,
+    sendBtn,
+  ]);
+  const panel = el("div", {
+    id: "ssh-panel", className: "panel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "ssh-title", hidden: true,
+  }, [el("header", {}, [titleEl, newChatBtn, closeBtn]), log, typing, composer]);
+
+  root.append(panel, launcher);
+  shadow.append(root);
+
+  // --- rendering ---------------------------------------------------------------------------
+
+  const scrollDown = () => {
+    log.scrollTop = log.scrollHeight;
+  };
+
+  const sourceItem = (src) => {
+    const parts = [el("span", { className: "src-title", text: src.title || src.source || "" })];
+    if (src.section && src.section !== src.title) {
+      parts.push(document.createTextNode(" — "), el("span", { text: src.section }));
+    }
+    if (src.last_verified) {
+      parts.push(
+        document.createTextNode(" "),
+        el("span", { className: "src-verified", text: `(${T.verified} ${src.last_verified})` }),
+      );
+    }
+    return el("li", {}, parts);
+  };
+
+  const feedbackRow = (msg) => {
+    const status = el("span", { className: "status", role: "status" });
+    const up = el("button", {
+      type: "button", "aria-label": "👍 " + T.up, title: T.up, "data-rating": "up",
+      "aria-pressed": msg.feedback === "up" ? "true" : "false",
+    }, [icon(UP_ICON)]);
+    const down = el("button", {
+      type: "button", "aria-label": "👎 " + T.down, title: T.down, "data-rating": "down",
+      "aria-pressed": msg.feedback === "down" ? "true" : "false",
+    }, [icon(DOWN_ICON)]);
+    if (msg.feedback) {
+      up.disabled = down.disabled = true;
+      status.textContent = T.recorded;
+    }
+    const send = async (rating) => {
+      up.disabled = down.disabled = true;
+      try {
+        const res = await post("api/feedback", {
+          question_id: msg.questionId,
+          conversation_id: state.conversationId,
+          rating,
+        });
+        if (!res.ok) throw new Error(String(res.status));
+        msg.feedback = rating;
+        saveState();
+        (rating === "up" ? up : down).setAttribute("aria-pressed", "true");
+        status.textContent = T.recorded;
+      } catch (_) {
+        up.disabled = down.disabled = false;
+        status.textContent = T.feedbackFailed;
+      }
+    };
+    up.addEventListener("click", () => send("up"));
+    down.addEventListener("click", () => send("down"));
+    return el("div", { className: "feedback", role: "group", "aria-label": T.rate }, [
+      up, down, status,
+    ]);
+  };
+
+  const handoffForm = (msg, container, trigger) => {
+    const uid = Math.random().toString(36).slice(2, 8);
+    const contact = el("input", {
+      id: "c-" + uid, type: "text", required: true, maxlength: "200", autocomplete: "email",
+    });
+    const question = el("textarea", { id: "q-" + uid, required: true, maxlength: "1000" });
+    question.value = msg.question || "";
+    const status = el("p", { className: "status", role: "status" });
+    const submit = el("button", { type: "submit", className: "primary", text: T.submit });
+    const cancel = el("button", { type: "button", className: "secondary", text: T.cancel });
+    const form = el("form", { className: "handoff", novalidate: true }, [
+      el("p", { text: T.handoffIntro }),
+      el("label", { for: "c-" + uid, text: T.contact }),
+      contact,
+      el("label", { for: "q-" + uid, text: T.question }),
+      question,
+      el("div", { className: "row" }, [cancel, submit]),
+      status,
+    ]);
+    cancel.addEventListener("click", () => {
+      form.remove();
+      trigger.hidden = false;
+      trigger.focus();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const contactText = contact.value.trim();
+      const questionText = question.value.trim();
+      if (!contactText) return contact.focus();
+      if (!questionText) return question.focus();
+      submit.disabled = true;
+      try {
+        const res = await post("api/handoff", {
+          contact: contactText,
+          question: questionText,
+          conversation_id: state.conversationId,
+          question_id: msg.questionId || null,
+          language: msg.language || LANG,
+        });
+        if (!res.ok) throw new Error(String(res.status));
+        const data = await res.json();
+        if (data.conversation_id) state.conversationId = data.conversation_id;
+        msg.handoff = "sent";
+        saveState();
+        form.replaceWith(el("p", { className: "status", role: "status", text: T.handoffSent }));
+        input.focus(); // the form is gone: keep keyboard users in the chat
+      } catch (_) {
+        submit.disabled = false;
+        status.textContent = T.handoffFailed;
+      }
+    });
+    container.append(form);
+    form.scrollIntoView({ block: "nearest" });
+    contact.focus();
+  };
+
+  const renderMessage = (msg) => {
+    if (msg.role === "user") {
+      return el("div", { className: "msg user" }, [
+        el("p", { className: "who sr-only", text: T.you }),
+        el("p", { className: "text", text: msg.text }),
+      ]);
+    }
+    if (msg.role === "system") {
+      return el("div", { className: "msg system" }, [el("p", { className: "text", text: msg.text })]);
+    }
+    const node = el("div", { className: "msg bot", lang: msg.language || null }, [
+      el("p", { className: "who", text: T.bot }),
+      el("p", { className: "text", text: msg.text }),
+    ]);
+    if (Array.isArray(msg.sources) && msg.sources.length) {
+      node.append(el("div", { className: "sources" }, [
+        el("h3", { text: T.sources }),
+        el("ul", {}, msg.sources.map(sourceItem)),
+      ]));
+    }
+    if (msg.questionId) node.append(feedbackRow(msg));
+    if (msg.answered === false && typeof msg.question === "string") {
+      if (msg.handoff === "sent") {
+        node.append(el("p", { className: "status", text: T.handoffSent }));
+      } else {
+        const trigger = el("button", { type: "button", className: "handoff-btn", text: T.askStaff });
+        trigger.addEventListener("click", () => {
+          trigger.hidden = true;
+          handoffForm(msg, node, trigger);
+        });
+        node.append(trigger);
+      }
+    }
+    return node;
+  };
+
+  const addMessage = (msg, persist = true) => {
+    if (persist) {
+      state.messages.push(msg);
+      saveState();
+    }
+    log.append(renderMessage(msg));
+    scrollDown();
+  };
+
+  const renderAll = () => {
+    log.replaceChildren();
+    log.append(renderMessage({ role: "bot", text: T.intro, language: LANG }));
+    for (const msg of state.messages) log.append(renderMessage(msg));
+    scrollDown();
+  };
+
+  // --- network -----------------------------------------------------------------------------
+
+  const post = (path, body) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    return fetch(api(path), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      signal: controller.signal,
+    }).finally(() => clearTimeout(timer));
+  };
+
+  const errorText = async (res) => {
+    if (res.status === 429) {
+      const seconds = parseInt(res.headers.get("Retry-After") || "", 10);
+      return T.rateLimited.replace("{s}", Number.isFinite(seconds) ? String(seconds) : "60");
+    }
+    if (res.status === 413 || res.status === 422) return T.tooLong;
+    if (res.status === 503) {
+      try {
+        const data = await res.json();
+        if (data && typeof data.detail === "string") return data.detail;
+      } catch (_) {
+        /* fall through */
+      }
+    }
+    return T.error;
+  };
+
+  let busy = false;
+  const ask = async (question) => {
+    busy = true;
+    sendBtn.disabled = true;
+    typing.hidden = false;
+    scrollDown();
+    try {
+      const body = { question };
+      if (state.conversationId) body.conversation_id = state.conversationId;
+      const res = await post("api/ask", body);
+      if (!res.ok) {
+        addMessage({ role: "system", text: await errorText(res) });
+        return;
+      }
+      const data = await res.json();
+      if (typeof data.conversation_id === "string") state.conversationId = data.conversation_id;
+      addMessage({
+        role: "bot",
+        text: String(data.answer || ""),
+        answered: data.answered === true,
+        language: typeof data.language === "string" ? data.language : LANG,
+        sources: Array.isArray(data.sources)
+          ? data.sources.map((s) => ({
+              title: String(s.title || ""),
+              source: String(s.source || ""),
+              section: String(s.section || ""),
+              last_verified: String(s.last_verified || ""),
+            }))
+          : [],
+        questionId: typeof data.question_id === "number" ? data.question_id : null,
+        question,
+      });
+    } catch (_) {
+      addMessage({ role: "system", text: T.network });
+    } finally {
+      busy = false;
+      sendBtn.disabled = false;
+      typing.hidden = true;
+    }
+  };
+
+  // --- behaviour ---------------------------------------------------------------------------
+
+  const setOpen = (open, focus = true) => {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    state.open = open;
+    saveState();
+    if (open) {
+      scrollDown();
+      if (focus) input.focus();
+    } else if (focus) {
+      launcher.focus();
+    }
+  };
+
+  launcher.addEventListener("click", () => setOpen(panel.hidden));
+  closeBtn.addEventListener("click", () => setOpen(false));
+  newChatBtn.addEventListener("click", () => {
+    state.conversationId = null;
+    state.messages = [];
+    saveState();
+    renderAll();
+    input.focus();
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.stopPropagation();
+      setOpen(false);
+    }
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question || busy) return;
+    if (question.length > MAX_QUESTION) {
+      addMessage({ role: "system", text: T.tooLong }, false);
+      return;
+    }
+    input.value = "";
+    addMessage({ role: "user", text: question });
+    ask(question);
+  });
+
+  renderAll();
+  const mount = () => {
+    document.body.append(host);
+    if (state.open) setOpen(true, false);
+  };
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount, { once: true });
+})();

@@ -1,0 +1,110 @@
+"""Helpers of the web channel tests: settings, plumbing fakes, a threaded uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from bot.config import Settings
+from bot.errors import StoreUnavailable
+from bot.rag.answer import Answer, Source
+from bot.rag.indexer import IngestReport
+
+ADMIN_TOKEN = "admin-token-for-tests-0123456789"
+WEBHOOK_SECRET = "webhook-secret-for-tests-42"
+ALLOWED_ORIGIN = "https://founders.example.org"
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides: object) -> Settings:
+    """Settings that ignore the developer's environment and .env file (as tests/conftest.py)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        knowledge_dir=knowledge_dir,
+        **overrides,
+    )
+
+
+def web_settings(base: Settings, **overrides: object) -> Settings:
+    """App settings on the same data and knowledge dirs as ``base`` (the assistant's)."""
+    values: dict[str, object] = {
+        "admin_token": ADMIN_TOKEN,
+        "allowed_origins": ALLOWED_ORIGIN,
+        "telegram_webhook_secret": WEBHOOK_SECRET,
+    }
+    values.update(overrides)
+    return make_settings(base.data_dir, base.knowledge_dir, **values)
+
+
+class FakeStore:
+    """Plumbing stand-in for the knowledge store (readiness and stats)."""
+
+    def __init__(self, chunks: int = 3, reachable: bool = True) -> None:
+        self.chunks = chunks
+        self.reachable = reachable
+
+    def heartbeat(self) -> None:
+        if not self.reachable:
+            raise StoreUnavailable("down")
+
+    def count(self) -> int:
+        self.heartbeat()
+        return self.chunks
+
+
+class FakeAssistant:
+    """Plumbing stand-in: answers every question the same way, or fails as told."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self.store = FakeStore()
+        self.last_retrieval = None
+        self.questions: list[str] = []
+
+    def answer(self, question: str, language: str | None = None) -> Answer:
+        if self.error is not None:
+            raise self.error
+        self.questions.append(question)
+        source = Source("Doc", "en/doc.md", "Section", "snippet", 0.9, "en", "2026-01-01")
+        return Answer(f"echo: {question}", True, language or "en", [source], confidence=0.9)
+
+    def ingest(self, paths: list[Path] | None = None, progress: object = None) -> IngestReport:
+        """Nothing to index."""
+        return IngestReport()
+
+    def sources(self) -> list[object]:
+        """No documents."""
+        return []
+
+
+def free_port_socket() -> socket.socket:
+    """A listening-ready socket on an ephemeral 127.0.0.1 port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class ThreadedServer(uvicorn.Server):
+    """uvicorn in a background thread; ``ready`` is set once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets=None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+
+def iter_chunks(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of ``size`` bytes (a chunked request body)."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]

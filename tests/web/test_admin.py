@@ -1,0 +1,285 @@
+"""Admin API: token check, upload/delete of knowledge documents with the real assistant, reports."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.web import create_app
+
+from .helpers import ADMIN_TOKEN, web_settings
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ZEBRA_QUESTION = "Are zebras allowed in the coworking space of the hub?"
+ZEBRA_DOC = b"""---
+title: "Zebra visitor policy"
+language: en
+topic: house-rules
+last_verified: 2026-11-20
+---
+
+# Zebra visitor policy
+
+## Are zebras allowed in the coworking space of the hub?
+
+Zebras are allowed in the coworking space of Seoul Startup Hub Ho Chi Minh on Fridays only,
+and each zebra must be registered at the reception desk before noon.
+"""
+
+
+@pytest.fixture()
+def admin(knowledge_assistant, state, client_for) -> TestClient:
+    """The app over the real assistant whose knowledge folder is a temp dir."""
+    settings = web_settings(knowledge_assistant.settings)
+    return client_for(create_app(settings, knowledge_assistant, state))
+
+
+def _upload(client: TestClient, name: str, content: bytes, headers=AUTH):
+    return client.post("/api/admin/documents", headers=headers, files={"file": (name, content)})
+
+
+# --- the token ---------------------------------------------------------------------------------
+
+ADMIN_CALLS = [
+    ("GET", "/api/admin/sources"),
+    ("GET", "/api/admin/stats"),
+    ("GET", "/api/admin/gaps"),
+    ("GET", "/api/admin/handoffs"),
+    ("POST", "/api/admin/reindex"),
+    ("DELETE", "/api/admin/documents?source=uploads/a.md"),
+    ("POST", "/api/admin/documents"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_CALLS)
+def test_admin_needs_the_token(admin, method, path) -> None:
+    missing = admin.request(method, path)
+    not_bearer = admin.request(method, path, headers={"Authorization": f"Basic {ADMIN_TOKEN}"})
+    wrong = admin.request(method, path, headers={"Authorization": "Bearer not-the-token"})
+
+    assert missing.status_code == 401
+    assert missing.json() == {"detail": "admin bearer token required"}
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert not_bearer.status_code == 401
+    assert wrong.status_code == 403
+    assert wrong.json() == {"detail": "invalid admin token"}
+
+
+def test_admin_api_disabled_without_a_configured_token(
+    knowledge_assistant, state, client_for
+) -> None:
+    settings = web_settings(knowledge_assistant.settings, admin_token=None)
+    client = client_for(create_app(settings, knowledge_assistant, state))
+
+    for method, path in ADMIN_CALLS:
+        response = client.request(method, path, headers=AUTH)
+        assert response.status_code == 503, path
+        assert response.json() == {"detail": "admin API disabled"}
+
+
+def test_sources_lists_the_indexed_documents(admin, knowledge_assistant) -> None:
+    response = admin.get("/api/admin/sources", headers=AUTH)
+
+    assert response.status_code == 200
+    listed = {d["source"]: d for d in response.json()}
+    expected = knowledge_assistant.sources()
+    assert sorted(listed) == sorted(d.source for d in expected)
+    assert "ko/hub-overview.md" in listed
+    assert listed["ko/hub-overview.md"]["title"] == "서울창업허브 호치민 한눈에 보기"
+    assert listed["ko/hub-overview.md"]["chunks"] > 0
+
+
+# --- upload and delete -------------------------------------------------------------------------
+
+
+def test_uploaded_document_is_indexed_and_answers_then_delete_removes_it(
+    admin, knowledge_assistant
+) -> None:
+    before = admin.post("/api/ask", json={"question": ZEBRA_QUESTION}).json()
+    assert before["answered"] is False
+
+    uploaded = _upload(admin, "zebra-policy.md", ZEBRA_DOC)
+
+    assert uploaded.status_code == 200, uploaded.text
+    report = uploaded.json()
+    assert report["added"] == 1 and report["failed"] == [] and report["chunks_embedded"] >= 1
+    assert report["source"] == "uploads/zebra-policy.md"
+    stored = knowledge_assistant.settings.knowledge_dir / "uploads" / "zebra-policy.md"
+    assert stored.read_bytes() == ZEBRA_DOC
+    after = admin.post("/api/ask", json={"question": ZEBRA_QUESTION}).json()
+    assert after["answered"] is True
+    assert after["sources"][0]["title"] == "Zebra visitor policy"
+    assert after["sources"][0]["source"] == "uploads/zebra-policy.md"
+    assert after["sources"][0]["last_verified"] == "2026-11-20"
+    assert "Fridays only" in after["answer"]
+
+    deleted = admin.delete(
+        "/api/admin/documents", params={"source": "uploads/zebra-policy.md"}, headers=AUTH
+    )
+
+    assert deleted.status_code == 200
+    assert deleted.json()["deleted"] == 1
+    assert not stored.exists()
+    sources = [d["source"] for d in admin.get("/api/admin/sources", headers=AUTH).json()]
+    assert "uploads/zebra-policy.md" not in sources
+    gone = admin.post("/api/ask", json={"question": ZEBRA_QUESTION}).json()
+    assert all(s["source"] != "uploads/zebra-policy.md" for s in gone["sources"])
+    assert "Fridays only" not in gone["answer"]
+
+
+def test_bad_file_gets_the_failure_reason_and_is_not_kept(admin, knowledge_assistant) -> None:
+    response = _upload(admin, "brochure.pdf", b"this is not a PDF at all")
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"].startswith("brochure.pdf could not be indexed: ")
+    assert body["report"]["failed"] == [
+        {"path": "uploads/brochure.pdf", "reason": body["report"]["failed"][0]["reason"]}
+    ]
+    assert "pdf" in body["report"]["failed"][0]["reason"].lower()
+    uploads = knowledge_assistant.settings.knowledge_dir / "uploads"
+    assert list(uploads.iterdir()) == []
+
+
+def test_failed_replacement_keeps_the_previous_version(admin, knowledge_assistant) -> None:
+    assert _upload(admin, "zebra.md", ZEBRA_DOC).status_code == 200
+
+    failed = _upload(admin, "zebra.md", b"   \n\n  ")
+
+    assert failed.status_code == 422
+    assert "empty" in failed.json()["detail"]
+    stored = knowledge_assistant.settings.knowledge_dir / "uploads" / "zebra.md"
+    assert stored.read_bytes() == ZEBRA_DOC
+    answer = admin.post("/api/ask", json={"question": ZEBRA_QUESTION}).json()
+    assert answer["sources"][0]["source"] == "uploads/zebra.md"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "detail"),
+    [
+        ("../../escape.md", 422, "the file name must not contain a path"),
+        ("..\\escape.md", 422, "the file name must not contain a path"),
+        ("/etc/cron.d/x.md", 422, "the file name must not contain a path"),
+        ("tool.exe", 415, "unsupported file type .exe"),
+        ("noext", 415, "unsupported file type (none)"),
+        ("README.md", 422, "README.md is a reserved name"),
+        (".md", 415, "unsupported file type (none)"),
+    ],
+)
+def test_unsafe_or_unsupported_names_are_refused(
+    admin, knowledge_assistant, tmp_path, name, status, detail
+) -> None:
+    response = _upload(admin, name, ZEBRA_DOC)
+
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(detail)
+    knowledge = knowledge_assistant.settings.knowledge_dir
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".md", ".exe")]
+    assert written == []
+    assert not (knowledge / "uploads").exists() or not any((knowledge / "uploads").iterdir())
+
+
+def test_odd_characters_in_names_are_made_safe(admin, knowledge_assistant) -> None:
+    response = _upload(admin, "회사 소개 <v2>;rm -rf.md", ZEBRA_DOC)
+
+    assert response.status_code == 200, response.text
+    name = response.json()["source"].removeprefix("uploads/")
+    assert name == "회사 소개 _v2_rm -rf.md"
+    assert (knowledge_assistant.settings.knowledge_dir / "uploads" / name).is_file()
+
+
+def test_oversized_upload_is_413_while_streaming(knowledge_assistant, state, client_for) -> None:
+    settings = web_settings(knowledge_assistant.settings, max_file_mb=0.01)  # ~10 KB
+    client = client_for(create_app(settings, knowledge_assistant, state))
+
+    response = _upload(client, "big.md", b"# Big\n\n" + b"word " * 5000)
+
+    assert response.status_code == 413
+    assert "limit" in response.json()["detail"]
+    uploads = knowledge_assistant.settings.knowledge_dir / "uploads"
+    assert list(uploads.iterdir()) == []
+
+
+def test_upload_without_multipart_is_415(admin) -> None:
+    response = admin.post("/api/admin/documents", headers=AUTH, json={"file": "x"})
+
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["detail"]
+
+
+def test_upload_without_a_file_field_is_422(admin) -> None:
+    response = admin.post("/api/admin/documents", headers=AUTH, data={"note": "no file"},
+                          files={"other": ("a.md", b"# A\n\nb")})
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": "no file in the 'file' field"}
+
+
+@pytest.mark.parametrize(
+    ("source", "status"),
+    [
+        ("../knowledge-elsewhere/x.md", 400),
+        ("/etc/passwd", 400),
+        ("uploads/../../outside.md", 400),
+        ("", 400),
+        ("uploads/missing.md", 404),
+        ("uploads", 400),
+    ],
+)
+def test_delete_refuses_paths_outside_or_missing(admin, source, status) -> None:
+    response = admin.delete("/api/admin/documents", params={"source": source}, headers=AUTH)
+
+    assert response.status_code == status
+    assert isinstance(response.json()["detail"], str)
+
+
+def test_delete_never_touches_files_outside_the_knowledge_folder(
+    admin, knowledge_assistant
+) -> None:
+    outside = knowledge_assistant.settings.knowledge_dir.parent / "precious.md"
+    outside.write_text("# Precious\n\nkeep me")
+
+    response = admin.delete(
+        "/api/admin/documents", params={"source": "../precious.md"}, headers=AUTH
+    )
+
+    assert response.status_code == 400
+    assert outside.read_text() == "# Precious\n\nkeep me"
+
+
+# --- re-index and reports ----------------------------------------------------------------------
+
+
+def test_reindex_picks_up_files_added_to_the_folder(admin, knowledge_assistant) -> None:
+    folder = knowledge_assistant.settings.knowledge_dir / "en"
+    folder.mkdir()
+    (folder / "zebra.md").write_bytes(ZEBRA_DOC)
+
+    response = admin.post("/api/admin/reindex", headers=AUTH)
+
+    assert response.status_code == 200
+    assert response.json()["added"] == 1
+    answer = admin.post("/api/ask", json={"question": ZEBRA_QUESTION}).json()
+    assert answer["sources"][0]["source"] == "en/zebra.md"
+
+
+def test_gaps_and_stats_reports(admin) -> None:
+    admin.post("/api/ask", json={"question": "What is the capital of France?"})
+    admin.post("/api/ask", json={"question": "What is the capital of France?"})
+    admin.post("/api/ask", json={"question": "서울창업허브 호치민의 면적은 얼마인가요?"})
+    admin.post("/api/handoff", json={"contact": "a@b.org", "question": "Desk price?"})
+
+    gaps = admin.get("/api/admin/gaps", params={"days": 7}, headers=AUTH)
+    stats = admin.get("/api/admin/stats", headers=AUTH)
+    inbox = admin.get("/api/admin/handoffs", headers=AUTH)
+
+    assert gaps.status_code == 200
+    [group] = [g for g in gaps.json() if g["example"] == "What is the capital of France?"]
+    assert group["count"] == 2 and group["reasons"] == ["declined", "declined"]
+    body = stats.json()
+    assert body["languages"]["en"]["questions"] == 2
+    assert body["languages"]["en"]["answered_rate"] == 0.0
+    assert body["languages"]["ko"]["answered"] == 1
+    assert body["open_handoffs"] == 1 and body["chunks"] > 0
+    assert [h["question"] for h in inbox.json()] == ["Desk price?"]
+    assert admin.get("/api/admin/gaps", params={"days": 0}, headers=AUTH).status_code == 422

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     # Ingestion limits.
     max_file_mb: float = Field(default=20.0, gt=0)
     parse_timeout: float = Field(default=30.0, gt=0)
-    chunk_size: int = Field(default=1000, ge=200)
-    chunk_overlap: int = Field(default=150, ge=0)
+    chunk_size: int = Field(default=1500, ge=200)
+    chunk_overlap: int = Field(default=200, ge=0)
 
     # --- vector store server (optional) -----------------------------------------------------
     chroma_host: str | None = None

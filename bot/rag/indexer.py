@@ -269,30 +269,45 @@ class Indexer:
         report: IngestReport,
         progress: ProgressCallback | None,
     ) -> int:
+        """Embed in full batches across documents; write each document once it is complete."""
         total = sum(len(chunks) for _, chunks, _ in docs)
         if total == 0:
             for path, _, previous in docs:  # parsed but empty: nothing to write
                 (report.updated if previous else report.added).append(self._display(path))
             return 0
         embeddings = self._embeddings_factory()
-        done = 0
         if progress:
             progress(0, total)
-        for path, chunks, previous in docs:
-            vectors: list[list[float]] = []
-            for start in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[start : start + EMBED_BATCH]
-                vectors.extend(embeddings.embed_documents([c.index_text for c in batch]))
-                done += len(batch)
-                if progress:
-                    progress(done, total)
-            # New version first, then drop the old: a crash in between is repaired next run.
-            self.store.add(
-                [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks],
-                vectors,
-            )  # fmt: skip
-            if previous is not None:
-                keep = {c.id for c in chunks}
-                self.store.delete([i for i in previous.chunk_ids if i not in keep])
-            (report.updated if previous else report.added).append(self._display(path))
+        queue = [(d, i) for d, (_, chunks, _) in enumerate(docs) for i in range(len(chunks))]
+        vectors: dict[int, list[list[float]]] = {d: [] for d in range(len(docs))}
+        done = 0
+        for start in range(0, len(queue), EMBED_BATCH):
+            batch = queue[start : start + EMBED_BATCH]
+            texts = [docs[d][1][i].index_text for d, i in batch]
+            for (d, _), vector in zip(batch, embeddings.embed_documents(texts), strict=True):
+                vectors[d].append(vector)
+                if len(vectors[d]) == len(docs[d][1]):
+                    self._write(docs[d], vectors.pop(d), report)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        for d in list(vectors):  # documents with no chunks
+            self._write(docs[d], vectors.pop(d), report)
         return total
+
+    def _write(
+        self,
+        doc: tuple[Path, list[Chunk], IndexedDocument | None],
+        vectors: list[list[float]],
+        report: IngestReport,
+    ) -> None:
+        """Store one document's chunks, then drop its previous version."""
+        path, chunks, previous = doc
+        # New version first, then drop the old: a crash in between is repaired next run.
+        self.store.add(
+            [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks], vectors
+        )
+        if previous is not None:
+            keep = {c.id for c in chunks}
+            self.store.delete([i for i in previous.chunk_ids if i not in keep])
+        (report.updated if previous else report.added).append(self._display(path))

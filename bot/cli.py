@@ -140,8 +140,21 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    # Until the channels exist, the service is the interactive console.
-    return _chat(args, settings)
+    import asyncio
+
+    from bot.service import serve
+
+    candidates = (
+        settings.telegram_bot_token,
+        settings.admin_token,
+        settings.telegram_webhook_secret,
+        settings.chroma_token,
+        settings.llm_api_key,
+    )
+    secrets = [secret.get_secret_value() for secret in candidates if secret is not None]
+    setup_logging(quiet=False, secrets=secrets)
+    asyncio.run(serve(settings))
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,146 @@
+"""`python -m bot serve`: the web API, the widget and the Telegram bot in one process and loop.
+
+CPU work (embedding, ingestion) runs in worker threads; the event loop only moves bytes.
+Exactly one service may own a data directory: the embedded Chroma store is not safe to open
+from two processes, so a second service fails fast instead of hanging or corrupting it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.errors import DataDirLocked
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "service.lock"
+
+
+@dataclass
+class DataDirLock:
+    """An exclusive flock on DATA_DIR/service.lock, holding the service's pid and address."""
+
+    path: Path
+    handle: object | None = None
+
+    @classmethod
+    def acquire(cls, data_dir: Path, host: str, port: int) -> DataDirLock:
+        """Take the lock or raise DataDirLocked naming the process that holds it."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / LOCK_NAME
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise DataDirLocked(
+                f"another service is already running on DATA_DIR={data_dir} ({holder}); "
+                "stop it or give this one its own DATA_DIR"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": host, "port": port}))
+        handle.flush()
+        return cls(path, handle)
+
+    def release(self) -> None:
+        """Drop the lock (also dropped by the kernel if the process dies)."""
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.truncate(0)  # type: ignore[attr-defined]
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
+                self.handle.close()  # type: ignore[attr-defined]
+            self.handle = None
+
+
+def running_service(data_dir: Path) -> dict[str, object] | None:
+    """The address of the service that owns ``data_dir``, or None when none runs."""
+    path = data_dir / LOCK_NAME
+    if not path.exists():
+        return None
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            with contextlib.suppress(ValueError):
+                return json.loads(handle.read())
+            return {}
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return None
+
+
+async def serve(settings: Settings) -> None:
+    """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
+    import uvicorn
+
+    from bot.console import embedding_progress, err_console, print_report
+    from bot.rag.assistant import Assistant
+    from bot.state import StateStore
+    from bot.web.app import create_app
+
+    lock = DataDirLock.acquire(settings.data_dir, settings.host, settings.port)
+    telegram = None
+    state = None
+    try:
+        assistant = Assistant(settings)
+        if assistant.store.count() == 0:
+            err_console.print(f"The index is empty: indexing {settings.knowledge_dir} first…")
+            with embedding_progress(err_console.is_terminal) as progress:
+                report = await asyncio.to_thread(assistant.ensure_index, progress)
+            if report is not None:
+                print_report(report, err_console)
+        await asyncio.to_thread(assistant.warm_up)
+        state = StateStore.from_settings(settings.database_url, settings.data_dir)
+        await asyncio.to_thread(state.purge, settings.retention_days)
+
+        if settings.telegram_bot_token is not None:
+            from bot.tg.app import TelegramService
+
+            telegram = TelegramService(settings, assistant, state)
+        else:
+            logger.warning("TELEGRAM_BOT_TOKEN not set: running without Telegram")
+
+        app = create_app(
+            settings,
+            assistant,
+            state,
+            notifier=telegram.notifier if telegram is not None else None,
+            telegram_webhook=(
+                telegram.process_webhook_update
+                if telegram is not None and telegram.webhook
+                else None
+            ),
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                timeout_graceful_shutdown=30,
+            )
+        )
+        if telegram is not None:
+            await telegram.start()
+        logger.info("serving http://%s:%s", settings.host, settings.port)
+        await server.serve()
+    finally:
+        if telegram is not None:
+            with contextlib.suppress(Exception):
+                await telegram.stop()
+        if state is not None:
+            state.close()
+        lock.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -24,6 +25,8 @@ class KeywordIndex:
     def __init__(self, ids: Sequence[str], texts: Sequence[str]) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import; its index messages are noise here.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = list(ids)
         self._tokens = [tokenize(text) for text in texts]
         self._token_sets = [frozenset(tokens) for tokens in self._tokens]

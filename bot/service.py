@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,10 @@ def running_service(data_dir: Path) -> dict[str, object] | None:
     return None
 
 
+def _signal_after_shutdown(signum: int, _frame: object) -> None:
+    logger.info("signal=%s received after shutdown; cleaning up", signum)
+
+
 async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
     import uvicorn
@@ -135,6 +140,10 @@ async def serve(settings: Settings) -> None:
         )
         if telegram is not None:
             await telegram.start()
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+        # handler that was installed before it: make that a no-op so our cleanup runs.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _signal_after_shutdown)
         logger.info("serving http://%s:%s", settings.host, settings.port)
         await server.serve()
     finally:

@@ -1,0 +1,74 @@
+"""`python -m bot serve` as a real process: HTTP up, one service per data dir, clean SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1",
+           "TELEGRAM_BOT_TOKEN": "", "ADMIN_TOKEN": "test-admin-token-0123456789"}  # fmt: skip
+    env.pop("TELEGRAM_BOT_TOKEN")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--data-dir", str(data_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def wait_healthy(port: int, process: subprocess.Popen[str], deadline: float = 180) -> None:
+    """Poll /healthz until it answers (the process must stay alive meanwhile)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)  # polling interval of an external process, not synchronisation
+    raise AssertionError("service did not become healthy")
+
+
+def test_service_answers_refuses_a_second_instance_and_stops_on_sigterm(indexed_settings):
+    port = free_port()
+    service = start(indexed_settings.data_dir, port)
+    try:
+        wait_healthy(port, service)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/ask",
+            data=json.dumps({"question": "HUTECH은 어떤 곳인가요?"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            answer = json.load(reply)
+        assert answer["answered"] and answer["language"] == "ko"
+
+        second = start(indexed_settings.data_dir, free_port())
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 1
+        assert "another service is already running" in output and str(service.pid) in output
+        assert "Traceback" not in output
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=60)
+    assert service.returncode == 0, output
+    assert "Traceback" not in output
+    assert "running without Telegram" in output

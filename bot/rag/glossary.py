@@ -27,6 +27,7 @@ class GlossaryEntry:
     aliases: tuple[str, ...]
     concept: bool = False
     subject: bool = False
+    topic: str = ""
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -70,6 +71,7 @@ class Glossary:
                     tuple(aliases),
                     concept=item.get("kind") == "concept",
                     subject=bool(item.get("subject")),
+                    topic=str(item.get("topic") or ""),
                 )
             )
         return cls(entries)

@@ -15,6 +15,9 @@ from bot.rag.text import _stem_en, tokenize
 _LATIN_WORD = re.compile(r"\b[a-z]{5,}\b")
 
 
+UNSEEN_WEIGHT = 2.0
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -52,8 +55,12 @@ class KeywordIndex:
         return self._n
 
     def idf(self, token: str) -> float:
-        """Inverse document frequency; unseen tokens get the highest weight."""
-        return math.log(1.0 + (self._n + 1) / (self._df.get(token, 0) + 0.5))
+        """Inverse document frequency; a word the corpus never uses weighs UNSEEN_WEIGHT times
+        the rarest seen word — it is the strongest sign that the documents do not cover it."""
+        df = self._df.get(token, 0)
+        if df == 0:
+            return UNSEEN_WEIGHT * math.log(1.0 + (self._n + 1) / 1.5)
+        return math.log(1.0 + (self._n + 1) / (df + 0.5))
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens."""

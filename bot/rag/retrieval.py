@@ -150,7 +150,14 @@ class HybridRetriever:
         matched_forms = self.glossary.match_forms(spelled)
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = self.glossary.strip_subject(spelled)
+        about_subject_only = not tokenize(stripped)
         query_tokens = tokenize(stripped) or tokenize(spelled)
+        # A programme name the founder typed counts in full, stop words included ("SRO MOST").
+        for entry, form in matched_forms:
+            if not (entry.concept or entry.subject):
+                query_tokens += [
+                    t for t in tokenize(form, drop_stopwords=False) if t not in query_tokens
+                ]
         typed = set(query_tokens)
         # The hub's own name is in every document: it only nudges (low weight), never decides.
         subject = [t for t in tokenize(spelled) if t not in typed]
@@ -222,9 +229,19 @@ class HybridRetriever:
             if (
                 self.fusion == "weighted"
                 and self.dense_languages is not None
+                and lang not in self.dense_languages
                 and c.language not in self.dense_languages
             ):
+                # The model cannot read this question or this chunk: judge on keywords alone
+                # rather than penalise the chunk for a similarity the model cannot compute.
                 c.score = c.keyword
+        if about_subject_only:
+            # "What is Seoul Startup Hub Ho Chi Minh?": every document matches the name, so
+            # the subject's home topic (its overview) answers.
+            home = {entry.topic for entry in matched if entry.subject and entry.topic}
+            for c in candidates.values():
+                if c.topic in home:
+                    c.score += 1.0
         result.candidates = sorted(candidates.values(), key=lambda c: -c.score)
         return result
 

@@ -41,8 +41,9 @@ SUPPORTED_LANGUAGES = ("ko", "en", "vi", "ja")
 
 # Question words that carry no topic: left out of keyword scoring and coverage.
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai"]
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai"]
 )
+_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所".split())
 _VI_PLAIN_STOPWORDS = frozenset(["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the"])
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "です", "は何", "何で", "ありま", "りまし", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "ったの", "はい", "いつ", "つで", "つま", "まで", "でに", "すか", "には"]
@@ -86,6 +87,38 @@ def _stem_en(word: str) -> str:
     return word
 
 
+# Korean particles and polite endings glued to the last word ("허브의", "열었나요"): stripped
+# before bigrams so that "도는" or "디인" do not count as evidence of a topic.
+_KO_ENDINGS = tuple(
+    sorted(
+        """
+        은 는 이 가 을 를 의 에 에서 에게 께 한테 으로 로 와 과 도 만 랑 이랑 하고 부터 까지
+        에는 에서는 으로는 로는 에도 에서도 이나 나 이며 이고 께서 보다 처럼 마다 조차 밖에
+        인가요 인가 인지 인데 나요 까요 가요 어요 아요 여요 예요 에요 이에요 이예요 세요 습니까
+        입니까 입니다 습니다 니다 해요 했나요 됐나요 되나요 하나요 있나요 없나요 였나요 었나요
+        았나요 겠죠 죠 지요 는지 은지 을까 ㄹ까 할까 된 되는 하는 한 인 적 려면 으려면 면
+        좀 세여 해여 에여 예여 나여 가여
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _strip_korean_ending(word: str) -> str:
+    for ending in _KO_ENDINGS:
+        if len(word) > len(ending) and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def _japanese_content(run: str) -> list[str]:
+    """Kanji and katakana stretches of a Japanese run: hiragana is mostly grammar (particles,
+    endings), unless the run has nothing else (a word typed in kana)."""
+    parts = re.findall(r"[\u4e00-\u9fff]+|[\u30a1-\u30fa\u30fc-\u30ff]+", run)
+    return parts or [run]
+
+
 def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
@@ -123,16 +156,19 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             flush_latin()
             if drop_stopwords and tok in STOPWORDS:
                 continue
-            grams = _bigrams(tok)
+            grams = _bigrams(_strip_korean_ending(tok))
             if drop_stopwords:
                 grams = [g for g in grams if g not in _KO_STOP_BIGRAMS]
             tokens.extend(grams)
         elif _KANA.match(first) or _HAN.match(first) or first == "ー":
             flush_latin()
-            grams = _bigrams(tok)
-            if drop_stopwords:
-                grams = [g for g in grams if g not in _JA_STOP_BIGRAMS]
-            tokens.extend(grams)
+            for part in _japanese_content(tok):
+                if drop_stopwords and part in _JA_STOP_WORDS:
+                    continue
+                grams = _bigrams(part)
+                if drop_stopwords:
+                    grams = [g for g in grams if g not in _JA_STOP_BIGRAMS]
+                tokens.extend(grams)
         else:
             tok = tok.replace(",", "") if any(c.isdigit() for c in tok) else tok
             latin_run.append(tok)

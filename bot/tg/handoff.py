@@ -1,0 +1,346 @@
+"""Hand-off to staff: the founder's question goes to the staff chat, replies come back.
+
+The staff chat is either a forum (one topic per founder, created with createForumTopic) or a
+plain group (the bot's hand-off message is the thread root; replies to it, or to any message
+the bot posted for that hand-off, belong to it). Every link between a staff-chat message and
+a hand-off is in the database (``StateStore.staff_thread_id`` and ``ChatStore`` staff posts),
+so a restart in the middle of a conversation loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from html import escape
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.error import BadRequest
+
+from bot.errors import ConfigError
+from bot.rag.answer import Source
+from bot.state import Handoff
+from bot.tg.deps import (
+    CHANNEL,
+    Context,
+    Deps,
+    conversation_key,
+    deps,
+    display_name,
+    is_staff,
+    user_language,
+)
+from bot.tg.faq import write_faq
+from bot.tg.format import ingest_summary, pack, source_line, text_blocks
+from bot.tg.i18n import LANGUAGES, t
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_PATTERN = r"^ho:(\d+)$"
+FAQ_PATTERN = r"^faq:(\d+):(\d+)$"
+TOPIC_NAME_MAX = 128
+CLIP_QUESTION = 1000
+CLIP_ANSWER = 1500
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+async def request_handoff(update: Update, context: Context) -> None:
+    """Pass the founder's question, the bot's answer and its sources to the staff chat."""
+    d, query, chat = deps(context), update.callback_query, update.effective_chat
+    lang = user_language(update, d)
+    match = re.match(HANDOFF_PATTERN, query.data or "")
+    question = d.state.question(int(match.group(1)), conversation_key(chat.id)) if match else None
+    if question is None:
+        await query.answer(t("feedback_unknown", lang))
+        return
+    await query.answer()
+    if d.settings.staff_chat_id is None:
+        await context.bot.send_message(chat.id, escape(t("handoff_unavailable", lang)))
+        return
+    existing = d.state.open_handoff_for(conversation_key(chat.id))
+    if existing is not None:
+        if existing.staff_thread_id is None:  # a crash came between opening and posting
+            await post_handoff(context.bot, d, existing, founder_html(update))
+        await context.bot.send_message(chat.id, escape(t("handoff_already_open", lang)))
+        return
+    language = str(question["language"]) if question["language"] in LANGUAGES else lang
+    opened = d.state.open_handoff(
+        CHANNEL,
+        conversation_key(chat.id),
+        str(question["question"]),
+        answer=str(question["answer"]),
+        sources=d.chats.sources(int(question["id"])),
+        language=language,
+        chat_id=chat.id,
+    )
+    await post_handoff(context.bot, d, opened, founder_html(update))
+    await context.bot.send_message(chat.id, escape(t("handoff_opened", language)))
+
+
+async def relay_staff_reply(update: Update, context: Context) -> None:
+    """Relay a staff message written in a hand-off thread to the founder."""
+    d, message = deps(context), update.effective_message
+    if message.from_user is None or message.from_user.is_bot:
+        return
+    handoff = find_handoff(message, d)
+    if handoff is None:  # ordinary conversation among staff
+        return
+    if not handoff.open:
+        await message.reply_html(
+            f"Hand-off #{handoff.id} is already resolved; this message was not relayed."
+        )
+        return
+    author = f"{display_name(message.from_user)} [{message.from_user.id}]"
+    d.state.add_handoff_message(handoff.id, "staff", author, message.text)
+    if handoff.channel == CHANNEL and handoff.chat_id is not None:
+        header = f"💬 <b>{escape(t('staff_says', handoff.language))}</b>"
+        for html in pack([header, *text_blocks(message.text)]):
+            await context.bot.send_message(handoff.chat_id, html)
+        done = "✓ Sent to the founder."
+    else:
+        done = f"✓ Saved to {escape(handoff.channel)} hand-off #{handoff.id}."
+    saved = latest_staff_message_id(d, handoff.id, author, message.text)
+    button = InlineKeyboardButton("Save as FAQ", callback_data=f"faq:{handoff.id}:{saved}")
+    confirmation = await message.reply_html(done, reply_markup=InlineKeyboardMarkup([[button]]))
+    d.chats.remember_staff_post(confirmation.chat_id, confirmation.message_id, handoff.id)
+
+
+async def resolve_handoff(update: Update, context: Context) -> None:
+    """Close the hand-off of this thread (/resolve) and tell the founder."""
+    d, message = deps(context), update.effective_message
+    if not is_staff(update.effective_user, d.settings):
+        await message.reply_html(escape(t("staff_only", user_language(update, d))))
+        return
+    handoff = find_handoff(message, d)
+    if handoff is None:
+        await message.reply_html(
+            "Use /resolve inside a hand-off topic, or as a reply to a hand-off message."
+        )
+        return
+    if not d.state.close_handoff(handoff.id):
+        await message.reply_html(f"Hand-off #{handoff.id} was already resolved.")
+        return
+    told = ""
+    if handoff.channel == CHANNEL and handoff.chat_id is not None:
+        await context.bot.send_message(
+            handoff.chat_id, escape(t("handoff_resolved", handoff.language))
+        )
+        told = " The founder has been told."
+    await message.reply_html(f"✓ Hand-off #{handoff.id} resolved.{told}")
+
+
+async def save_faq(update: Update, context: Context) -> None:
+    """Write a relayed staff answer to knowledge/faq/ as a reviewed FAQ and ingest it."""
+    d, query, user = deps(context), update.callback_query, update.effective_user
+    if not is_staff(user, d.settings):
+        await query.answer(t("staff_only", user_language(update, d)), show_alert=True)
+        return
+    match = re.match(FAQ_PATTERN, query.data or "")
+    handoff = d.state.handoff(int(match.group(1))) if match else None
+    staff_answer = staff_message(d, handoff.id, int(match.group(2))) if handoff else None
+    if handoff is None or staff_answer is None:
+        await query.answer("That staff answer is no longer available.", show_alert=True)
+        return
+    await query.answer("Saving as FAQ…")
+    await query.edit_message_reply_markup(None)  # one press only: a second would duplicate
+    path = await asyncio.to_thread(
+        write_faq,
+        d.settings.knowledge_dir,
+        handoff.question,
+        str(staff_answer["text"]),
+        handoff.language,
+        f"{user.full_name} (Telegram id {user.id})",
+    )
+    report = await asyncio.to_thread(d.assistant.ingest, [path])
+    shown = path.relative_to(d.settings.knowledge_dir).as_posix()
+    await query.message.reply_html(
+        f"✓ Saved as FAQ <code>{escape(shown)}</code>\n{ingest_summary(report)}"
+    )
+
+
+# --- the staff chat ------------------------------------------------------------------------
+
+
+class TelegramStaffNotifier:
+    """Posts hand-offs from other channels (the web widget) to the staff chat."""
+
+    def __init__(self, bot: Bot, d: Deps) -> None:
+        self._bot = bot
+        self._deps = d
+
+    async def notify_handoff(self, handoff: Handoff) -> None:
+        """Post ``handoff`` (with the visitor's contact) to the staff chat."""
+        if self._deps.settings.staff_chat_id is None:
+            raise ConfigError("STAFF_CHAT_ID is not set: no staff chat to post hand-offs to")
+        who = f"{escape(handoff.channel)} visitor · contact: {escape(handoff.contact or 'none')}"
+        await post_handoff(self._bot, self._deps, handoff, who)
+
+    async def __call__(self, handoff: Handoff) -> None:
+        """Same as ``notify_handoff``: the web app takes any ``async (Handoff) -> None``."""
+        await self.notify_handoff(handoff)
+
+
+async def relay_founder_message(
+    update: Update, context: Context, handoff: Handoff, text: str
+) -> None:
+    """Forward a founder's message to the staff thread of their open hand-off."""
+    d = deps(context)
+    if handoff.staff_thread_id is None:  # opened but never posted (crash in between)
+        await post_handoff(context.bot, d, handoff, founder_html(update))
+        handoff = d.state.handoff(handoff.id) or handoff
+    d.state.add_handoff_message(handoff.id, "founder", display_name(update.effective_user), text)
+    header = f"👤 {founder_html(update)} · hand-off #{handoff.id}:"
+    for html in pack([header, *text_blocks(text)]):
+        await send_to_thread(context.bot, d, handoff, html)
+
+
+async def post_handoff(bot: Bot, d: Deps, handoff: Handoff, who: str) -> None:
+    """Open the hand-off's thread in the staff chat (topic or root message) and remember it."""
+    staff_chat = d.settings.staff_chat_id
+    forum = await staff_chat_is_forum(bot, d)
+    parts = pack(handoff_card(handoff, who, forum))
+    if forum:
+        topic = d.chats.staff_topic(handoff.chat_id) if handoff.chat_id is not None else None
+        root: Message | None = None
+        if topic is not None:
+            try:
+                root = await bot.send_message(staff_chat, parts[0], message_thread_id=topic)
+            except BadRequest as exc:  # staff deleted or closed the topic: open a new one
+                logger.info("staff topic unusable topic=%s error=%s", topic, exc.message)
+        if root is None:
+            topic = await open_topic(bot, d, handoff)
+            root = await bot.send_message(staff_chat, parts[0], message_thread_id=topic)
+        thread = topic
+    else:
+        root = await bot.send_message(staff_chat, parts[0])
+        thread = root.message_id
+    d.chats.remember_staff_post(staff_chat, root.message_id, handoff.id)
+    d.state.set_staff_thread(handoff.id, thread)
+    handoff.staff_thread_id = thread
+    for html in parts[1:]:
+        await send_to_thread(bot, d, handoff, html)
+
+
+async def open_topic(bot: Bot, d: Deps, handoff: Handoff) -> int:
+    """Create the founder's forum topic (reused for their later hand-offs)."""
+    if handoff.channel == CHANNEL:
+        name = f"{handoff.question[:60]} · {handoff.conversation}"
+    else:
+        name = f"{handoff.channel} #{handoff.id} · {handoff.contact or 'no contact'}"
+    topic = await bot.create_forum_topic(d.settings.staff_chat_id, name[:TOPIC_NAME_MAX])
+    if handoff.channel == CHANNEL and handoff.chat_id is not None:
+        d.chats.set_staff_topic(handoff.chat_id, topic.message_thread_id)
+    return topic.message_thread_id
+
+
+async def send_to_thread(bot: Bot, d: Deps, handoff: Handoff, html: str) -> Message:
+    """Post into the hand-off's thread: its forum topic, or as a reply to its root message."""
+    staff_chat = d.settings.staff_chat_id
+    if await staff_chat_is_forum(bot, d):
+        sent = await bot.send_message(staff_chat, html, message_thread_id=handoff.staff_thread_id)
+    else:
+        sent = await bot.send_message(
+            staff_chat,
+            html,
+            reply_parameters=ReplyParameters(
+                handoff.staff_thread_id, allow_sending_without_reply=True
+            ),
+        )
+    d.chats.remember_staff_post(staff_chat, sent.message_id, handoff.id)
+    return sent
+
+
+async def staff_chat_is_forum(bot: Bot, d: Deps) -> bool:
+    """Whether the staff chat has forum topics (asked once per process with getChat)."""
+    if d.staff_chat_is_forum is None:
+        chat = await bot.get_chat(d.settings.staff_chat_id)
+        d.staff_chat_is_forum = bool(chat.is_forum)
+    return d.staff_chat_is_forum
+
+
+def find_handoff(message: Message, d: Deps) -> Handoff | None:
+    """The hand-off a staff-chat message belongs to: by forum topic, or by what it replies to."""
+    if message.is_topic_message and message.message_thread_id:
+        return d.state.handoff_by_thread(message.message_thread_id)
+    reply = message.reply_to_message
+    if reply is not None:
+        handoff_id = d.chats.handoff_of_post(message.chat_id, reply.message_id)
+        found = d.state.handoff(handoff_id) if handoff_id else None
+        found = found or d.state.handoff_by_thread(reply.message_id)
+        if found is not None:
+            return found
+    if message.message_thread_id:  # supergroups give reply chains their root as thread id
+        return d.state.handoff_by_thread(message.message_thread_id)
+    return None
+
+
+def staff_message(d: Deps, handoff_id: int, message_id: int) -> dict[str, object] | None:
+    """One logged staff message of a hand-off, by its id."""
+    for row in d.state.handoff_messages(handoff_id):
+        if row["id"] == message_id and row["direction"] == "staff":
+            return row
+    return None
+
+
+def latest_staff_message_id(d: Deps, handoff_id: int, author: str, text: str) -> int:
+    """The id of the staff message just logged (for its "Save as FAQ" button)."""
+    for row in reversed(d.state.handoff_messages(handoff_id)):
+        if (
+            row["direction"] == "staff"
+            and row["author"] == author[:128]
+            and row["text"] == text[:8000]
+        ):
+            return int(row["id"])
+    raise LookupError(f"staff message of hand-off {handoff_id} was not stored")
+
+
+def founder_html(update: Update) -> str:
+    """The founder as a clickable mention plus their chat key."""
+    user, chat = update.effective_user, update.effective_chat
+    name = user.mention_html(display_name(user)) if user else "unknown"
+    return f"{name} · {escape(conversation_key(chat.id))}" if chat else name
+
+
+def handoff_card(handoff: Handoff, who: str, forum: bool) -> list[str]:
+    """The blocks of the staff-chat post: who asked, the question, the bot's answer, sources."""
+    blocks = [
+        f"🙋 <b>Hand-off #{handoff.id}</b> · {who} · language {escape(handoff.language)}",
+        f"<b>Question</b>\n{escape(clip(handoff.question, CLIP_QUESTION))}",
+    ]
+    if handoff.contact:
+        blocks.append(f"<b>Contact</b>\n{escape(handoff.contact)}")
+    if handoff.answer:
+        blocks.append(f"<b>Bot's answer</b>\n{escape(clip(handoff.answer, CLIP_ANSWER))}")
+    sources = [source_line(source_from_dict(s), "en") for s in handoff.sources]
+    if sources:
+        blocks.append("<b>Sources</b>\n" + "\n".join(sources))
+    where = "Write in this topic" if forum else "Reply to this message"
+    blocks.append(f"<i>{where} to answer the founder; /resolve there closes the hand-off.</i>")
+    return blocks
+
+
+def source_from_dict(data: dict[str, object]) -> Source:
+    """A Source from its stored JSON form."""
+    return Source(
+        title=str(data.get("title", "")),
+        source=str(data.get("source", "")),
+        section=str(data.get("section", "")),
+        snippet="",
+        score=float(data.get("score", 0.0) or 0.0),  # type: ignore[arg-type]
+        language=str(data.get("language", "")),
+        last_verified=str(data.get("last_verified", "")),
+    )
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

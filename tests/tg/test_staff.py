@@ -1,0 +1,110 @@
+"""Staff tools: uploads (size checked before download), sources, reindex, gaps, stats."""
+
+from __future__ import annotations
+
+from bot.tg.i18n import t
+from tests.tg.conftest import STAFF, STAFF_USER, has_button, say, wait_sent
+from tests.tg.fake_bot_api import message_update, user_json
+
+PARKING_MD = """---
+title: "Bicycle parking at the hub"
+language: en
+topic: facilities
+sources: ["Hub facilities team"]
+last_verified: 2026-11-01
+---
+
+# Bicycle parking at the hub
+
+## Where can founders park bicycles at the hub?
+
+Founders can park bicycles in the basement bike racks of the Tech Trade Center, next to the
+freight elevator. The racks are free for hub members.
+"""
+
+
+def send_document(api, chat_id: int, user: dict, document: dict) -> None:
+    """Enqueue a message carrying ``document``."""
+    api.enqueue(message_update(api, chat_id, user, document=document))
+
+
+async def test_staff_upload_is_stored_ingested_and_answerable(api, service, tg_settings):
+    document = api.add_file(PARKING_MD.encode(), "../Hub Parking (v2).md")
+    send_document(api, STAFF_USER, STAFF, document)
+    [report] = await wait_sent(api, STAFF_USER, timeout=60)
+    assert "uploads/Hub-Parking-v2.md" in report.rendered and "Added 1" in report.rendered
+    stored = tg_settings.knowledge_dir / "uploads" / "Hub-Parking-v2.md"
+    assert stored.read_text(encoding="utf-8") == PARKING_MD
+    assert api.calls("<download>", ok=True)
+
+    founder = user_json(701, "en")
+    say(api, 701, founder, "Where can founders park bicycles at the hub?")
+    [answer] = await wait_sent(api, 701, has_button("fb:"))
+    assert "basement bike racks" in answer.rendered
+    assert "Bicycle parking at the hub" in answer.rendered
+
+
+async def test_staff_upload_failure_is_reported_with_its_reason(api, service, tg_settings):
+    send_document(api, STAFF_USER, STAFF, api.add_file(b"this is not a PDF", "broken.pdf"))
+    [report] = await wait_sent(api, STAFF_USER, timeout=60)
+    assert "Failed (1)" in report.rendered and "broken.pdf" in report.rendered
+    assert "not kept" in report.rendered
+    assert not (tg_settings.knowledge_dir / "uploads" / "broken.pdf").exists()
+
+
+async def test_non_staff_documents_are_refused_without_download(api, service, tg_settings):
+    founder = user_json(702, "ko")
+    send_document(api, 702, founder, api.add_file(PARKING_MD.encode(), "parking.md"))
+    [reply] = await wait_sent(api, 702)
+    assert reply.rendered == t("staff_only", "ko")
+    assert api.calls("getFile") == [] and api.calls("<download>") == []
+    assert not (tg_settings.knowledge_dir / "uploads").exists()
+
+
+async def test_oversize_and_unsupported_documents_are_refused_before_download(
+    api, service, tg_settings
+):
+    oversize = api.add_file(b"%PDF-1.4 small body", "annual-report.pdf")
+    oversize["file_size"] = tg_settings.max_file_bytes + 1  # what Telegram reports
+    send_document(api, STAFF_USER, STAFF, oversize)
+    [too_big] = await wait_sent(api, STAFF_USER)
+    assert "over the 20 MB limit" in too_big.rendered
+
+    send_document(api, STAFF_USER, STAFF, api.add_file(b"MZ", "tool.exe"))
+    await wait_sent(api, STAFF_USER, lambda c: "not supported" in c.rendered)
+    assert api.calls("getFile") == [] and api.calls("<download>") == []
+
+
+async def test_staff_reports_and_reindex(api, service, state):
+    say(api, 703, user_json(703, "en"), "What is the capital of France?")  # declined
+    await wait_sent(api, 703, has_button("ho:"))
+    say(api, 704, user_json(704, "ko"), "서울창업허브 호치민의 면적은 얼마인가요?")
+    await wait_sent(api, 704, has_button("fb:"))
+
+    say(api, STAFF_USER, STAFF, "/gaps 7")
+    [gaps] = await wait_sent(api, STAFF_USER, lambda c: "Gaps" in c.rendered)
+    assert "capital of France" in gaps.rendered and "declined" in gaps.rendered
+
+    say(api, STAFF_USER, STAFF, "/stats")
+    [stats] = await wait_sent(api, STAFF_USER, lambda c: "Stats" in c.rendered)
+    assert "en: 1 questions, 0% answered" in stats.rendered
+    assert "ko: 1 questions, 100% answered" in stats.rendered
+
+    say(api, STAFF_USER, STAFF, "/sources")
+    [sources] = await wait_sent(api, STAFF_USER, lambda c: "indexed documents" in c.rendered)
+    assert "ko/hub-overview.md" in sources.rendered and "verified 20" in sources.rendered
+
+    say(api, STAFF_USER, STAFF, "/reindex")
+    [summary] = await wait_sent(api, STAFF_USER, lambda c: "unchanged" in c.rendered, timeout=60)
+    assert "Added 0 · updated 0" in summary.rendered
+
+    say(api, STAFF_USER, STAFF, "/gaps soon")
+    await wait_sent(api, STAFF_USER, lambda c: "Usage: /gaps" in c.rendered)
+
+
+async def test_staff_commands_are_refused_to_others(api, service):
+    outsider = user_json(705, "ja")
+    for command in ("/stats", "/gaps", "/sources", "/reindex"):
+        say(api, 705, outsider, command)
+    replies = await wait_sent(api, 705, count=4)
+    assert all(reply.rendered == t("staff_only", "ja") for reply in replies)

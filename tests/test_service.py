@@ -72,3 +72,30 @@ def test_service_answers_refuses_a_second_instance_and_stops_on_sigterm(indexed_
     assert service.returncode == 0, output
     assert "Traceback" not in output
     assert "running without Telegram" in output
+
+
+async def test_service_runs_telegram_and_the_web_api_in_one_process(indexed_settings):
+    """The README's service, with a token: polls the (local) Bot API and serves HTTP."""
+    from tests.tg.conftest import TOKEN, wait_sent
+    from tests.tg.fake_bot_api import FakeBotAPI, message_update, user_json
+
+    api = FakeBotAPI(TOKEN).start()
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HF_HUB_OFFLINE": "1", "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_BASE_URL": api.base_url, "LOG_LEVEL": "DEBUG"}  # fmt: skip
+    service = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--data-dir", str(indexed_settings.data_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_healthy(port, service)
+        founder = user_json(4242, "ko")
+        api.enqueue(message_update(api, 4242, founder, "서울창업허브 호치민의 면적은 얼마인가요?"))
+        answers = await wait_sent(api, 4242, lambda call: "1,758" in call.text, timeout=120)
+        assert "ko/hub-overview.md" in answers[0].text or "서울창업허브" in answers[0].text
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=60)
+        api.stop()
+    assert service.returncode == 0, output[-3000:]
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output

@@ -27,9 +27,11 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q
 	$(PY) -m bot eval eval/questions.jsonl --gate --data-dir $$(mktemp -d)
 
-# Debian's Chromium for the widget's browser tests (Playwright never downloads a browser).
+# Debian's Chromium for the widget's browser tests (Playwright never downloads a browser),
+# and CJK fonts so the screenshot artifacts show Korean and Japanese text.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 eval: $(STAMP)
 	$(PY) -m bot eval eval/questions.jsonl

@@ -22,10 +22,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+def start(data_dir: Path, port: int, **extra_env: str) -> subprocess.Popen[str]:
+    """`python -m bot serve` on ``port`` (Telegram off unless the token is in extra_env)."""
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1",
-           "TELEGRAM_BOT_TOKEN": "", "ADMIN_TOKEN": "test-admin-token-0123456789"}  # fmt: skip
-    env.pop("TELEGRAM_BOT_TOKEN")
+           "ADMIN_TOKEN": "test-admin-token-0123456789", **extra_env}  # fmt: skip
+    if "TELEGRAM_BOT_TOKEN" not in extra_env:
+        env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--data-dir", str(data_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -81,12 +83,10 @@ async def test_service_runs_telegram_and_the_web_api_in_one_process(indexed_sett
 
     api = FakeBotAPI(TOKEN).start()
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HF_HUB_OFFLINE": "1", "TELEGRAM_BOT_TOKEN": TOKEN,
-           "TELEGRAM_BASE_URL": api.base_url, "LOG_LEVEL": "DEBUG"}  # fmt: skip
-    service = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--data-dir", str(indexed_settings.data_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    service = start(
+        indexed_settings.data_dir, port,
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url, LOG_LEVEL="DEBUG",
+    )  # fmt: skip
     try:
         wait_healthy(port, service)
         founder = user_json(4242, "ko")

@@ -18,6 +18,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bot.config import Settings
 
+pytest_plugins = ["tests.secret_watch"]
+
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 

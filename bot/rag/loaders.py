@@ -28,6 +28,8 @@ DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 150
 WORKER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 WORKER_START_TIMEOUT = 120.0
+# Front matter may list sources; more than this is not a real document's citation list.
+MAX_SOURCES = 100
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ def decode_text(raw: bytes) -> str:
         except UnicodeDecodeError as exc:
             raise IngestError("invalid UTF-16 text") from exc
     if b"\x00" in raw[:8192]:
-        raise IngestError("binary content (NUL bytes), not a text document")
+        text = _utf16_without_bom(raw)
+        if text is None:
+            raise IngestError("binary content (NUL bytes), not a text document")
+        return text
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -73,6 +78,22 @@ def decode_text(raw: bytes) -> str:
     if best is None:
         raise IngestError("not readable as text in any known encoding")
     return str(best)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without a BOM: NULs fill one byte of most code units, never the other."""
+    sample = raw[:8192]
+    if len(raw) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for encoding, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        # Latin text has a NUL high byte in (nearly) every unit and none in the low byte.
+        if zeros.count(0) >= 0.3 * len(zeros) and other.count(0) == 0:
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _clean(text: str) -> str:
@@ -86,7 +107,9 @@ def _clean(text: str) -> str:
 # --- front matter and Markdown ----------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+# No lazy group before a trailing class: "(.+?)[ \t#]*$" backtracks quadratically on a long
+# line of spaces, so the closing #s are stripped in code instead (see ``_heading``).
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -105,7 +128,7 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
         return {}, text
     try:
         meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int beyond the digit limit
         raise IngestError(f"front matter is not valid YAML ({type(exc).__name__})") from exc
     if meta is None:
         meta = {}
@@ -136,7 +159,8 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
             buffer.append(line)
             continue
         flush()
-        level, title = len(heading.group(1)), _clean(heading.group(2))
+        raw_title = heading.group(2)
+        level, title = len(heading.group(1)), _clean(raw_title.rstrip(" \t#") or raw_title[0])
         if level == 1 and not h1:
             h1 = title
             stack.clear()
@@ -148,22 +172,37 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
     return h1, sections
 
 
+def _scalar(value: object) -> str:
+    """A front matter value as text; lists and mappings count as absent.
+
+    ``str()`` of a YAML alias bomb (lists referencing lists) is exponentially large, so only
+    scalars are ever turned into text.
+    """
+    if isinstance(value, (dt.date, dt.datetime)):
+        return _as_date(value)
+    if isinstance(value, (str, int, float)):
+        try:
+            return str(value).strip()
+        except ValueError:  # an int beyond the interpreter's digit limit
+            return ""
+    return ""
+
+
 def _from_front_matter(meta: dict[str, object], doc: ParsedDocument) -> ParsedDocument:
-    if meta.get("title"):
-        doc.title = str(meta["title"]).strip()
-    if meta.get("language") or meta.get("lang"):
-        doc.language = str(meta.get("language") or meta.get("lang")).strip().lower()
-    if meta.get("topic"):
-        doc.topic = str(meta["topic"]).strip()
+    if title := _scalar(meta.get("title")):
+        doc.title = title
+    if language := _scalar(meta.get("language") or meta.get("lang")):
+        doc.language = language.lower()
+    if topic := _scalar(meta.get("topic")):
+        doc.topic = topic
     for key in ("last_verified", "updated", "date"):
         if meta.get(key):
-            doc.last_verified = _as_date(meta[key])
+            doc.last_verified = _scalar(meta[key])
             break
     sources = meta.get("sources") or meta.get("source") or []
-    if isinstance(sources, str):
+    if not isinstance(sources, list):
         sources = [sources]
-    if isinstance(sources, list):
-        doc.sources = [str(s) for s in sources]
+    doc.sources = [text for text in map(_scalar, sources[:MAX_SOURCES]) if text]
     return doc
 
 
@@ -214,7 +253,8 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
     h1 = ""
 
     def flush() -> None:
-        text = _clean(re.sub(r" *\n *", "\n", "".join(buffer)))
+        # Collapse runs first: " *\n *" alone rescans every run of spaces (quadratic).
+        text = _clean(re.sub(r" ?\n ?", "\n", re.sub(r"[ \t\u00a0]+", " ", "".join(buffer))))
         if text:
             sections.append(Section(tuple(t for _, t in stack), text))
         buffer.clear()

@@ -14,8 +14,15 @@ MAX_CONTACT_CHARS = 200
 MAX_COMMENT_CHARS = 2000
 
 
+def _unicode(value: str) -> str:
+    # JSON "\ud800" escapes decode to lone surrogates, which no database can store.
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("must be valid Unicode text")
+    return value
+
+
 def _question(value: str) -> str:
-    text = value.strip()
+    text = _unicode(value).strip()
     if not text:
         raise ValueError("must not be empty")
     if len(text) > MAX_QUESTION_CHARS:
@@ -76,6 +83,8 @@ class FeedbackRequest(BaseModel):
     rating: Literal["up", "down", 1, -1]
     comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
 
+    _check_comment = field_validator("comment")(_unicode)
+
     @property
     def value(self) -> int:
         """The rating as +1 or -1."""
@@ -107,7 +116,7 @@ class HandoffRequest(BaseModel):
     @field_validator("contact")
     @classmethod
     def _check_contact(cls, value: str) -> str:
-        text = " ".join(value.split())
+        text = " ".join(_unicode(value).split())
         if not text:
             raise ValueError("must not be empty")
         return text

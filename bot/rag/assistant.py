@@ -24,8 +24,10 @@ from bot.rag.answer import (
     to_source,
 )
 from bot.rag.embeddings import load_embeddings
+from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
 from bot.rag.glossary import Glossary
 from bot.rag.indexer import Indexer, IngestReport, ProgressCallback
+from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.rag.store import IndexedDocument, KnowledgeStore
 from bot.rag.text import detect_language
@@ -125,6 +127,11 @@ class Assistant:
         self.indexer = Indexer(settings, self.store, self.embeddings)
         self._ingest_lock = threading.Lock()
         self._local = threading.local()
+        # Generative answers are optional; the extractive answer below is always the fallback.
+        self.generator: Generator | None = None
+        if settings.answer_generator != "extractive":
+            self.generator = Generator(settings, LazyChatModel(settings))
+        self.llm_fallbacks = self.generator.fallbacks if self.generator else FallbackCounter()
 
     @property
     def last_retrieval(self) -> Retrieval | None:
@@ -161,15 +168,27 @@ class Assistant:
 
     # --- answering ---------------------------------------------------------------------------
 
-    def answer(self, question: str, language: str | None = None) -> Answer:
-        """Answer from the documents, or decline in the question's language."""
+    def answer(
+        self,
+        question: str,
+        language: str | None = None,
+        conversation: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer from the documents, or decline in the question's language.
+
+        ``conversation`` ("tg:<chat>", "web:<id>") scopes follow-up history; ``on_token``
+        receives generated text as it arrives (generative answers only).
+        """
         text = normalise_question(question)
         lang = (language or detect_language(text)).lower()
         self._local.retrieval = None
         if not text:
             return Answer(message(DECLINE, lang), False, lang)
+        generator = self.generator
+        query = generator.standalone(text, conversation) if generator else text
         try:
-            retrieval = self.retriever.retrieve(text, lang)
+            retrieval = self.retriever.retrieve(query, lang)
             self._local.retrieval = retrieval
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
@@ -180,7 +199,50 @@ class Assistant:
             lang, conf.coverage, conf.dense, conf.value,
         )  # fmt: skip
         if not retrieval.candidates or conf.value < self.settings.min_confidence:
-            return Answer(message(DECLINE, lang), False, lang, confidence=conf.value)
+            # Out of scope: the LLM is never asked.
+            declined = Answer(message(DECLINE, lang), False, lang, confidence=conf.value)
+            if generator is not None:
+                generator.remember(conversation, text, "")
+            return declined
+        extractive = self._extractive(retrieval, lang, conf.value)
+        if generator is None:
+            return extractive
+        result = self._generative(generator, query, retrieval, lang, conf.value, on_token)
+        final = result or extractive
+        generator.remember(conversation, text, final.answer)
+        return final
+
+    def _generative(
+        self,
+        generator: Generator,
+        question: str,
+        retrieval: Retrieval,
+        lang: str,
+        value: float,
+        on_token: Callable[[str], None] | None,
+    ) -> Answer | None:
+        """A cited LLM answer over the best passages, or None to use the extractive one."""
+        candidates: list[Candidate] = []
+        seen: set[str] = set()
+        for candidate in self._ranked_for(retrieval, lang):
+            if candidate.id in seen:
+                continue
+            seen.add(candidate.id)
+            candidates.append(candidate)
+            if len(candidates) >= MAX_PASSAGES:
+                break
+        passages = [
+            Passage(n, str(c.metadata.get("title", "")), c.text)
+            for n, c in enumerate(candidates, start=1)
+        ]
+        generated = generator.answer(question, lang, passages, on_token)
+        if generated is None:
+            return None
+        sources = [to_source(candidates[i]) for i in generated.cited]
+        return Answer(generated.text, True, lang, sources, confidence=value)
+
+    def _extractive(self, retrieval: Retrieval, lang: str, value: float) -> Answer:
+        """The answer quoted from the best passages (no LLM)."""
         chosen = self._choose(retrieval, lang)
         passage = extract_passage(chosen.text, retrieval, self.settings.answer_max_chars)
         second = self._second_passage(retrieval, chosen)
@@ -205,7 +267,7 @@ class Assistant:
                 break
             seen_docs.add(candidate.metadata.get("path"))
             sources.append(to_source(candidate))
-        return Answer(passage, True, lang, sources, confidence=conf.value)
+        return Answer(passage, True, lang, sources, confidence=value)
 
     def _second_passage(self, retrieval: Retrieval, chosen: Candidate) -> Candidate | None:
         """Another section of the same document that scores nearly as well, if there is one."""

@@ -6,18 +6,19 @@ never sees HTTP; this module never touches Chroma, embeddings or prompts.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -132,7 +133,10 @@ def create_app(
 
     # Added innermost first: the body limit runs after CORS (so a 413 still carries CORS
     # headers), metrics see every response, security headers wrap everything.
-    limits = {path: ASK_BODY_LIMIT for path in ("/api/ask", "/api/feedback", "/api/handoff")}
+    limits = {
+        path: ASK_BODY_LIMIT
+        for path in ("/api/ask", "/api/ask/stream", "/api/feedback", "/api/handoff")
+    }
     if telegram_webhook is not None:
         limits["/telegram/webhook"] = WEBHOOK_BODY_LIMIT
     app.add_middleware(BodyLimitMiddleware, limits=limits)
@@ -160,9 +164,17 @@ def create_app(
 
     # --- visitor API -------------------------------------------------------------------------
 
-    def answer_question(question: str, language: str | None) -> tuple[Answer, float]:
+    # The core counts LLM fallbacks; this app's registry mirrors them.
+    assistant.llm_fallbacks.subscribe(lambda reason: metrics.llm_fallbacks.labels(reason).inc())
+
+    def answer_question(
+        question: str,
+        language: str | None,
+        conversation: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> tuple[Answer, float]:
         """Runs in a worker thread: last_retrieval is per thread, so read it here."""
-        answer = assistant.answer(question, language)
+        answer = assistant.answer(question, language, conversation=conversation, on_token=on_token)
         retrieval = assistant.last_retrieval
         value = confidence(retrieval).value if retrieval is not None else answer.confidence
         return answer, value
@@ -174,16 +186,24 @@ def create_app(
         conversation_id = body.conversation_id or str(uuid.uuid4())
         language = _language(body.language)
         try:
-            answer, conf = await run_in_threadpool(answer_question, body.question, language)
+            answer, conf = await run_in_threadpool(
+                answer_question, body.question, language, f"web:{conversation_id}"
+            )
         except StoreUnavailable as exc:
             lang = language or detect_language(body.question)
             raise HTTPException(503, message(UNAVAILABLE, lang)) from exc
         if not answer.answered and answer.answer in UNAVAILABLE_TEXTS:
             raise HTTPException(503, answer.answer)
+        return await finish(body.question, conversation_id, answer, conf)
+
+    async def finish(
+        question: str, conversation_id: str, answer: Answer, conf: float
+    ) -> dict[str, object]:
+        """Log the answered question and shape the JSON body (shared by both ask routes)."""
         question_id: int | None
         try:
             question_id = await run_in_threadpool(
-                state.log_question, "web", f"web:{conversation_id}", body.question, answer, conf
+                state.log_question, "web", f"web:{conversation_id}", question, answer, conf
             )
         except SQLAlchemyError:
             # The visitor still gets the answer; only feedback on it will not be possible.
@@ -195,6 +215,64 @@ def create_app(
             answer.language, answer.answered, conf, len(answer.sources),
         )  # fmt: skip
         return {**answer.to_dict(), "question_id": question_id, "conversation_id": conversation_id}
+
+    @app.post("/api/ask/stream", responses=_ERRORS, tags=["widget"], response_class=Response)
+    async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
+        """The same answer as server-sent events: token…, sources, done (the final JSON body).
+
+        Tokens are a preview; ``done`` carries the checked answer, which replaces them.
+        """
+        limited(ask_limiter, request, "/api/ask/stream")
+        conversation_id = body.conversation_id or str(uuid.uuid4())
+        language = _language(body.language)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+
+        streamed: list[bool] = []
+
+        def on_token(text: str) -> None:
+            streamed.append(True)
+            loop.call_soon_threadsafe(queue.put_nowait, ("token", {"text": text}))
+
+        async def produce() -> None:
+            try:
+                answer, conf = await run_in_threadpool(
+                    answer_question, body.question, language, f"web:{conversation_id}", on_token
+                )
+                if not answer.answered and answer.answer in UNAVAILABLE_TEXTS:
+                    await queue.put(("error", {"detail": answer.answer}))
+                    return
+                final = await finish(body.question, conversation_id, answer, conf)
+                if not streamed:
+                    await queue.put(("token", {"text": answer.answer}))
+                await queue.put(("sources", {"sources": final["sources"]}))
+                await queue.put(("done", final))
+            except StoreUnavailable:
+                lang = language or detect_language(body.question)
+                await queue.put(("error", {"detail": message(UNAVAILABLE, lang)}))
+            except Exception:
+                logger.exception("streamed answer failed")
+                await queue.put(("error", {"detail": "internal error"}))
+            finally:
+                await queue.put(("end", None))
+
+        async def events() -> AsyncIterator[bytes]:
+            task = asyncio.create_task(produce())
+            try:
+                while True:
+                    event, data = await queue.get()
+                    if event == "end":
+                        break
+                    payload = json.dumps(data, ensure_ascii=False)
+                    yield f"event: {event}\ndata: {payload}\n\n".encode()
+            finally:
+                await task
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @app.post(
         "/api/feedback",

@@ -51,6 +51,13 @@ class WebMetrics:
             ["rating"],
             registry=self.registry,
         )
+        self.llm_fallbacks = Counter(
+            "assistant_llm_fallbacks",
+            "Generative answers replaced by the extractive one, by reason (timeout, connection,"
+            " server_error, malformed, uncited, invalid_citation, refused).",
+            ["reason"],
+            registry=self.registry,
+        )
         # Zero-valued series exist from the start, so dashboards see them before traffic.
         for outcome in ("answered", "declined", "handed_off"):
             self.answers.labels(outcome=outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -11,6 +12,20 @@ import pytest
 from bot.cli import ingest_main
 from bot.rag.assistant import Assistant, LazyEmbeddings
 from tests.conftest import make_settings
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """ingest_main installs a root handler on this test's captured stderr; put the old back.
+
+    Otherwise later tests log into a closed stream, and logging's error report prints the
+    unredacted record (a token, in the Telegram tests) to stderr.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 from tests.rag.files import pdf_bytes, slow_html, write_md, zip_bomb_docx
 
 

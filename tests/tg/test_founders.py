@@ -156,7 +156,7 @@ async def test_rate_limit_answers_politely_after_n_questions(
 async def test_error_handler_replies_politely_in_the_users_language(
     api, service, assistant, caplog, monkeypatch
 ):
-    def broken(question: str, language: str | None = None):
+    def broken(question: str, language: str | None = None, **_: object):
         raise RuntimeError("index exploded")
 
     monkeypatch.setattr(assistant, "answer", broken)

@@ -83,7 +83,7 @@ async def test_the_token_never_reaches_the_logs(
         await wait_sent(api, 802)
         await wait_sent(api, 803)
 
-        def broken(question: str, language: str | None = None):
+        def broken(question: str, language: str | None = None, **_: object):
             raise RuntimeError(f"failed calling {api.base_url}{TOKEN}/sendMessage")
 
         monkeypatch.setattr(assistant, "answer", broken)

@@ -12,6 +12,7 @@ import uvicorn
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.rag.answer import Answer, Source
+from bot.rag.generate import FallbackCounter
 from bot.rag.indexer import IngestReport
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
@@ -65,8 +66,15 @@ class FakeAssistant:
         self.store = FakeStore()
         self.last_retrieval = None
         self.questions: list[str] = []
+        self.llm_fallbacks = FallbackCounter()
 
-    def answer(self, question: str, language: str | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        language: str | None = None,
+        conversation: str | None = None,
+        on_token: object = None,
+    ) -> Answer:
         if self.error is not None:
             raise self.error
         self.questions.append(question)

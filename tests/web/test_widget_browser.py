@@ -6,6 +6,7 @@ console error or uncaught page error, which includes Content-Security-Policy vio
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,9 +106,28 @@ def ask(page, question: str) -> dict:
     """Type a question, press Enter, wait for the answer; returns the API's JSON."""
     box = widget(page, "textarea#ssh-question")
     box.fill(question)
-    with page.expect_response(lambda r: r.url.endswith("/api/ask")) as info:
-        box.press("Enter")
-    body = info.value.json()
+    # The widget streams (server-sent events); the "done" event carries the JSON body.
+    # Chromium does not keep streamed bodies, so the route passes the response through and
+    # keeps a copy.
+    captured: list[str] = []
+
+    def keep(route) -> None:
+        response = route.fetch()
+        captured.append(response.text())
+        route.fulfill(response=response)
+
+    page.route("**/api/ask/stream", keep)
+    try:
+        with page.expect_response(lambda r: r.url.endswith("/api/ask/stream")) as info:
+            box.press("Enter")
+    finally:
+        page.unroute("**/api/ask/stream", keep)
+    assert info.value.headers["content-type"].startswith("text/event-stream")
+    assert len(captured) == 1
+    events = [block.split("\n") for block in captured[0].split("\n\n") if block]
+    done = [lines[1] for lines in events if lines[0] == "event: done"]
+    assert len(done) == 1, events
+    body = json.loads(done[0].removeprefix("data: "))
     answers = widget(page, ".msg.bot")
     answers.last.locator(".text").filter(has_text=body["answer"][:40]).wait_for()
     widget(page, ".typing").wait_for(state="hidden")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from html import escape
 
@@ -19,7 +20,8 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 
 from bot.rag.answer import Answer
 from bot.tg import handoff
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 FEEDBACK_PREFIX = "fb"
 HANDOFF_PREFIX = "ho"
+# Telegram allows about one edit per second per chat; 1.5 s leaves room for the final one.
+STREAM_EDIT_SECONDS = 1.5
+PREVIEW_CHARS = 3500
 FEEDBACK_PATTERN = rf"^{FEEDBACK_PREFIX}:(-?1):(\d+)$"
 
 
@@ -172,9 +177,14 @@ async def take_feedback_comment(update: Update, d: Deps, text: str) -> bool:
     return True
 
 
-def answer_and_log(d: Deps, conversation: str, question: str) -> tuple[Answer, int]:
+def answer_and_log(
+    d: Deps,
+    conversation: str,
+    question: str,
+    on_token: Callable[[str], None] | None = None,
+) -> tuple[Answer, int]:
     """Ask the core and log the question (runs in a worker thread: both block)."""
-    answer = d.assistant.answer(question)
+    answer = d.assistant.answer(question, conversation=conversation, on_token=on_token)
     question_id = d.state.log_question(CHANNEL, conversation, question, answer, answer.confidence)
     sources = [{k: v for k, v in asdict(s).items() if k != "snippet"} for s in answer.sources]
     d.chats.save_sources(question_id, sources)
@@ -184,6 +194,9 @@ def answer_and_log(d: Deps, conversation: str, question: str) -> tuple[Answer, i
 async def send_answer(update: Update, context: Context, question: str) -> None:
     """Answer with sources, 👍/👎 and the hand-off button, showing "typing…" meanwhile."""
     d, message = deps(context), update.effective_message
+    if getattr(d.assistant, "generator", None) is not None:
+        await send_streamed_answer(update, context, question)
+        return
     thread_id = message.message_thread_id if message.is_topic_message else None
     async with typing(context.bot, message.chat_id, thread_id):
         answer, question_id = await asyncio.to_thread(
@@ -194,6 +207,71 @@ async def send_answer(update: Update, context: Context, question: str) -> None:
     for index, html in enumerate(parts):
         last = index == len(parts) - 1
         markup = answer_keyboard(question_id, answer.answered, lang) if last else None
+        await message.reply_html(html, reply_markup=markup, do_quote=None if index == 0 else False)
+
+
+async def send_streamed_answer(update: Update, context: Context, question: str) -> None:
+    """Generative answers: a preview message edited as text arrives, then the final answer.
+
+    At most one edit per STREAM_EDIT_SECONDS per chat (Telegram's flood limits).
+    """
+    d, message = deps(context), update.effective_message
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    loop = asyncio.get_running_loop()
+    pieces: list[str] = []
+    arrived = asyncio.Event()
+
+    def add(text: str) -> None:
+        pieces.append(text)
+        arrived.set()
+
+    def on_token(text: str) -> None:
+        loop.call_soon_threadsafe(add, text)
+
+    task = asyncio.ensure_future(
+        asyncio.to_thread(answer_and_log, d, conversation_key(message.chat_id), question, on_token)
+    )
+    preview: Message | None = None
+    shown = ""
+    last_edit = -STREAM_EDIT_SECONDS
+    async with typing(context.bot, message.chat_id, thread_id):
+        while not task.done():
+            waiter = asyncio.ensure_future(arrived.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if task.done():
+                break
+            arrived.clear()
+            pause = last_edit + STREAM_EDIT_SECONDS - loop.time()
+            if pause > 0:
+                # Rate limit, not synchronisation: the answer may finish meanwhile.
+                await asyncio.wait({task}, timeout=pause)
+                if task.done():
+                    break
+            text = "".join(pieces)[:PREVIEW_CHARS]
+            if not text.strip() or text == shown:
+                continue
+            try:
+                if preview is None:
+                    preview = await message.reply_text(text + " …")
+                else:
+                    await preview.edit_text(text + " …")
+            except TelegramError as exc:
+                logger.warning("streamed preview not shown: %s", exc)
+            shown = text
+            last_edit = loop.time()
+    answer, question_id = await task
+    lang = answer.language if answer.language in LANGUAGES else user_language(update, d)
+    parts = format_answer(answer, lang)
+    for index, html in enumerate(parts):
+        last = index == len(parts) - 1
+        markup = answer_keyboard(question_id, answer.answered, lang) if last else None
+        if index == 0 and preview is not None:
+            try:
+                await preview.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup)
+                continue
+            except TelegramError as exc:
+                logger.warning("streamed preview not replaced: %s", exc)
         await message.reply_html(html, reply_markup=markup, do_quote=None if index == 0 else False)
 
 

@@ -606,6 +606,61 @@
     return T.error;
   };
 
+  // Reads token/sources/done events; tokens show in a preview bubble that the final (checked)
+  // answer replaces. Resolves to the "done" body, {error} for an error event, or null.
+  const readStream = async (res) => {
+    const preview = renderMessage({ role: "bot", text: "", language: LANG });
+    const textNode = preview.querySelector(".text");
+    let shown = "";
+    let result = null;
+    const handle = (event, payload) => {
+      let data;
+      try {
+        data = JSON.parse(payload);
+      } catch (_) {
+        return;
+      }
+      if (event === "token" && data && typeof data.text === "string") {
+        if (!preview.isConnected) {
+          typing.hidden = true;
+          log.append(preview);
+        }
+        shown += data.text;
+        textNode.textContent = shown;
+        scrollDown();
+      } else if (event === "done") {
+        result = data;
+      } else if (event === "error") {
+        result = { error: data && typeof data.detail === "string" ? data.detail : T.error };
+      }
+    };
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = "message";
+          const lines = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event: ")) event = line.slice(7);
+            else if (line.startsWith("data: ")) lines.push(line.slice(6));
+          }
+          handle(event, lines.join("\n"));
+        }
+      }
+    } finally {
+      preview.remove();
+    }
+    return result;
+  };
+
   let busy = false;
   const ask = async (question) => {
     busy = true;
@@ -615,12 +670,23 @@
     try {
       const body = { question };
       if (state.conversationId) body.conversation_id = state.conversationId;
-      const res = await post("api/ask", body);
+      // Streamed answers (server-sent events) when the server has them, else the JSON route.
+      let res = await post("api/ask/stream", body);
+      if (res.status === 404 || res.status === 405) res = await post("api/ask", body);
       if (!res.ok) {
         addMessage({ role: "system", text: await errorText(res) });
         return;
       }
-      const data = await res.json();
+      const streamed = (res.headers.get("Content-Type") || "").startsWith("text/event-stream");
+      const data = streamed ? await readStream(res) : await res.json();
+      if (data && typeof data.error === "string") {
+        addMessage({ role: "system", text: data.error });
+        return;
+      }
+      if (!data) {
+        addMessage({ role: "system", text: T.error });
+        return;
+      }
       if (typeof data.conversation_id === "string") state.conversationId = data.conversation_id;
       addMessage({
         role: "bot",

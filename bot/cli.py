@@ -70,11 +70,18 @@ def ingest_main(argv: list[str] | None = None) -> int:
         missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
         if missing:
             raise UsageError(f"no such file or folder: {', '.join(missing)}")
-        from bot.rag.assistant import Assistant
+        from bot.service import running_service
 
-        assistant = Assistant(settings)
-        with embedding_progress(not args.json and sys.stderr.isatty()) as progress:
-            report = assistant.ingest(list(args.paths) or None, progress=progress)
+        service = running_service(settings.data_dir)
+        if service is not None:
+            # Two processes must never open the embedded store: the service does the work.
+            report = _ingest_through_service(settings, service, list(args.paths))
+        else:
+            from bot.rag.assistant import Assistant
+
+            assistant = Assistant(settings)
+            with embedding_progress(not args.json and sys.stderr.isatty()) as progress:
+                report = assistant.ingest(list(args.paths) or None, progress=progress)
     except UsageError as exc:
         print(f"ingest.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -89,6 +96,40 @@ def ingest_main(argv: list[str] | None = None) -> int:
     else:
         print_report(report)
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _ingest_through_service(settings: Settings, service: dict[str, object], paths: list[Path]):
+    """Hand the ingest to the service that owns DATA_DIR, over its admin API."""
+    import httpx
+
+    from bot.rag.indexer import IngestReport, UsageError
+
+    if settings.admin_token is None:
+        raise UsageError(
+            f"a service is running on DATA_DIR={settings.data_dir} (pid {service.get('pid')}); "
+            "set ADMIN_TOKEN so ingest.py can hand it the work, or stop the service"
+        )
+    host = str(service.get("host") or "127.0.0.1")
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    url = f"http://{host}:{service.get('port')}/api/admin/ingest"
+    try:
+        reply = httpx.post(
+            url,
+            json={"paths": [str(p.expanduser().resolve()) for p in paths]},
+            headers={"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"},
+            timeout=None,  # a large folder takes as long as it takes; the service reports back
+        )
+    except httpx.HTTPError as exc:
+        raise AssistantError(f"the running service at {host} did not answer ({exc})") from exc
+    if reply.status_code != 200:
+        detail = reply.json().get("detail") if reply.headers.get("content-type", "").startswith(
+            "application/json"
+        ) else reply.text[:200]
+        if reply.status_code in (401, 403, 422):
+            raise UsageError(f"the running service refused the ingest: {detail}")
+        raise AssistantError(f"the running service failed the ingest ({reply.status_code})")
+    print(f"ingest.py: handed to the running service (pid {service.get('pid')})", file=sys.stderr)
+    return IngestReport.from_dict(reply.json())
 
 
 # --- ask / chat -------------------------------------------------------------------------------

@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=20.0, gt=0)
 
+    @field_validator(
+        "admin_token", "telegram_bot_token", "telegram_webhook_secret", "llm_api_key",
+        "chroma_token", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # `ADMIN_TOKEN=` in a .env file means "not set", never "the empty password".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

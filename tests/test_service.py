@@ -99,3 +99,50 @@ async def test_service_runs_telegram_and_the_web_api_in_one_process(indexed_sett
         api.stop()
     assert service.returncode == 0, output[-3000:]
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
+
+
+def test_ingest_while_the_service_runs_is_handed_to_it(tmp_path):
+    """Staff run ingest.py while founders chat: the service indexes, answers at once."""
+    from tests.rag.files import write_md
+
+    knowledge = tmp_path / "knowledge"
+    write_md(knowledge / "hub.md", "Hub", "hub", {"How big is the hub?": "The hub is 1,758 m²."})
+    data = tmp_path / "data"
+    port = free_port()
+    service = start(data, port, KNOWLEDGE_DIR=str(knowledge))
+    env = {**os.environ, "KNOWLEDGE_DIR": str(knowledge), "DATA_DIR": str(data),
+           "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    try:
+        wait_healthy(port, service)
+        write_md(knowledge / "wifi.md", "Wi-Fi", "faq", {
+            "Is there Wi-Fi for residents?": "Residents get Wi-Fi named zebracorn-net.",
+        })  # fmt: skip
+
+        refused = subprocess.run(
+            [sys.executable, "ingest.py", "--json"], cwd=ROOT, capture_output=True, text=True,
+            env={**env, "ADMIN_TOKEN": ""}, timeout=120, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 2
+        assert "service is running" in refused.stderr and "ADMIN_TOKEN" in refused.stderr
+
+        done = subprocess.run(
+            [sys.executable, "ingest.py", "--json"], cwd=ROOT, capture_output=True, text=True,
+            env={**env, "ADMIN_TOKEN": "test-admin-token-0123456789"}, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["added"] == 1 and report["unchanged"] == 1 and report["chunks_embedded"] == 1
+        assert "handed to the running service" in done.stderr
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/ask",
+            data=json.dumps({"question": "Is there Wi-Fi for residents?"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            answer = json.load(reply)
+        assert answer["answered"] and "zebracorn" in answer["answer"]
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=60)
+    assert service.returncode == 0, output[-2000:]

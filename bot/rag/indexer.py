@@ -61,6 +61,35 @@ class IngestReport:
         """True when the index content changed."""
         return bool(self.added or self.updated or self.deleted or self.renamed)
 
+    def files(self) -> dict[str, list[str]]:
+        """The files behind each count (for a human summary printed elsewhere)."""
+        return {
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "unchanged": list(self.unchanged),
+            "renamed": list(self.renamed),
+            "deleted": list(self.deleted),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> IngestReport:
+        """Rebuild a report from `to_dict()` plus `files()` (as the admin API returns it)."""
+        files = data.get("files") or {}
+        assert isinstance(files, dict)
+        failed = data.get("failed") or []
+        assert isinstance(failed, list)
+        return cls(
+            added=list(files.get("added", [])),
+            updated=list(files.get("updated", [])),
+            unchanged=list(files.get("unchanged", [])),
+            deleted=list(files.get("deleted", [])),
+            renamed=list(files.get("renamed", [])),
+            failed=[FailedFile(str(f["path"]), str(f["reason"])) for f in failed],
+            skipped=[str(s) for s in data.get("skipped") or []],  # type: ignore[union-attr]
+            chunks_embedded=int(data.get("chunks_embedded", 0)),  # type: ignore[arg-type]
+            seconds=float(data.get("seconds", 0.0)),  # type: ignore[arg-type]
+        )
+
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``ingest.py --json``: counts, failures with reasons, seconds."""
         return {

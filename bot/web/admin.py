@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Settings
@@ -138,6 +139,17 @@ def admin_router(settings: Settings, assistant: Assistant, state: StateStore) ->
         logger.info("document deleted source=%s", source)
         return _report(report)
 
+    @router.post("/ingest", summary="Ingest files or folders of the knowledge folder (ingest.py)")
+    async def ingest_paths(body: IngestRequest) -> dict[str, object]:
+        """Index the given paths (absolute, inside KNOWLEDGE_DIR) in this process.
+
+        `ingest.py` sends its work here when this service owns the data directory, because
+        two processes must never open the embedded store at once.
+        """
+        paths = [_inside(knowledge_root, raw) for raw in body.paths]
+        report = await run_in_threadpool(assistant.ingest, paths or None)
+        return {**report.to_dict(), "files": report.files()}
+
     @router.post("/reindex", summary="Re-index the whole knowledge folder")
     async def reindex() -> dict[str, object]:
         """Index new and changed files, drop deleted ones."""
@@ -199,6 +211,25 @@ def admin_router(settings: Settings, assistant: Assistant, state: StateStore) ->
         ]
 
     return router
+
+
+class IngestRequest(BaseModel):
+    """Paths for `POST /api/admin/ingest`; empty means the whole knowledge folder."""
+
+    paths: list[str] = Field(default_factory=list, max_length=1000)
+
+
+def _inside(root: Path, raw: str) -> Path:
+    """An existing path inside the knowledge folder, or a 422 naming it."""
+    if not raw or "\x00" in raw:
+        raise HTTPException(422, "paths must be non-empty file or folder paths")
+    path = Path(raw).expanduser()
+    path = (path if path.is_absolute() else root / path).resolve()
+    if not (path == root or path.is_relative_to(root)):
+        raise HTTPException(422, f"{raw}: not inside the knowledge folder {root}")
+    if not path.exists():
+        raise HTTPException(422, f"{raw}: no such file or folder")
+    return path
 
 
 def _resolve_source(root: Path, source: str) -> Path:

@@ -49,18 +49,23 @@ def wait_healthy(port: int, process: subprocess.Popen[str], deadline: float = 18
     raise AssertionError("service did not become healthy")
 
 
+def ask(port: int, question: str) -> dict:
+    """POST /api/ask on the service and return its JSON."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/ask",
+        data=json.dumps({"question": question}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return json.load(reply)
+
+
 def test_service_answers_refuses_a_second_instance_and_stops_on_sigterm(indexed_settings):
     port = free_port()
     service = start(indexed_settings.data_dir, port)
     try:
         wait_healthy(port, service)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/ask",
-            data=json.dumps({"question": "HUTECH은 어떤 곳인가요?"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            answer = json.load(reply)
+        answer = ask(port, "HUTECH은 어떤 곳인가요?")
         assert answer["answered"] and answer["language"] == "ko"
 
         second = start(indexed_settings.data_dir, free_port())
@@ -134,13 +139,7 @@ def test_ingest_while_the_service_runs_is_handed_to_it(tmp_path):
         assert report["added"] == 1 and report["unchanged"] == 1 and report["chunks_embedded"] == 1
         assert "handed to the running service" in done.stderr
 
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/ask",
-            data=json.dumps({"question": "Is there Wi-Fi for residents?"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            answer = json.load(reply)
+        answer = ask(port, "Is there Wi-Fi for residents?")
         assert answer["answered"] and "zebracorn" in answer["answer"]
     finally:
         service.send_signal(signal.SIGTERM)

@@ -47,3 +47,12 @@ async def test_odd_message_gets_a_polite_reply(api, service, caplog, kind: str) 
         ), (kind, shown[:200], buttons)
     failures = [r for r in caplog.records if "telegram update failed" in r.getMessage()]
     assert not failures, [r.getMessage() for r in failures]
+
+
+async def test_a_message_without_words_is_declined_in_the_users_language(api, service) -> None:
+    """Emoji alone say nothing about the language: the Korean user's own language is used."""
+    from bot.rag.answer import DECLINE
+
+    say(api, 7100, user_json(7100, "ko"), ODD_MESSAGES["emoji-only"])
+    replies = await wait_sent(api, 7100, timeout=60)
+    assert DECLINE["ko"] in replies[0].rendered

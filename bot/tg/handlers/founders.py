@@ -182,9 +182,14 @@ def answer_and_log(
     conversation: str,
     question: str,
     on_token: Callable[[str], None] | None = None,
+    fallback_language: str | None = None,
 ) -> tuple[Answer, int]:
     """Ask the core and log the question (runs in a worker thread: both block)."""
-    answer = d.assistant.answer(question, conversation=conversation, on_token=on_token)
+    # Emoji or symbols alone say nothing about the language: answer in the user's.
+    language = None if any(ch.isalpha() for ch in question) else fallback_language
+    answer = d.assistant.answer(
+        question, language, conversation=conversation, on_token=on_token
+    )
     question_id = d.state.log_question(CHANNEL, conversation, question, answer, answer.confidence)
     sources = [{k: v for k, v in asdict(s).items() if k != "snippet"} for s in answer.sources]
     d.chats.save_sources(question_id, sources)
@@ -200,8 +205,9 @@ async def send_answer(update: Update, context: Context, question: str) -> None:
     thread_id = message.message_thread_id if message.is_topic_message else None
     async with typing(context.bot, message.chat_id, thread_id):
         answer, question_id = await asyncio.to_thread(
-            answer_and_log, d, conversation_key(message.chat_id), question
-        )
+            answer_and_log, d, conversation_key(message.chat_id), question, None,
+            user_language(update, d),
+        )  # fmt: skip
     lang = answer.language if answer.language in LANGUAGES else user_language(update, d)
     parts = format_answer(answer, lang)
     for index, html in enumerate(parts):
@@ -229,7 +235,14 @@ async def send_streamed_answer(update: Update, context: Context, question: str) 
         loop.call_soon_threadsafe(add, text)
 
     task = asyncio.ensure_future(
-        asyncio.to_thread(answer_and_log, d, conversation_key(message.chat_id), question, on_token)
+        asyncio.to_thread(
+            answer_and_log,
+            d,
+            conversation_key(message.chat_id),
+            question,
+            on_token,
+            user_language(update, d),
+        )
     )
     preview: Message | None = None
     shown = ""

@@ -33,18 +33,11 @@ def load_settings(data_dir: str | None = None) -> Settings:
 
 
 def _open_assistant(settings: Settings, *, show_progress: bool):
-    from bot.console import embedding_progress, err_console, print_report
+    from bot.console import index_if_empty
     from bot.rag.assistant import Assistant
 
     assistant = Assistant(settings)
-    if assistant.store.count() == 0:
-        err_console.print(
-            f"The index is empty: indexing {settings.knowledge_dir} first…", highlight=False
-        )
-        with embedding_progress(show_progress) as progress:
-            report = assistant.ensure_index(progress)
-        if report is not None and show_progress:
-            print_report(report, err_console)
+    index_if_empty(assistant, show_progress=show_progress)
     return assistant
 
 

@@ -112,11 +112,6 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
-    def state_db_path(self) -> Path:
-        """SQLite file for feedback, hand-offs and the question log."""
-        return self.data_dir / "state.sqlite3"
-
-    @property
     def max_file_bytes(self) -> int:
         """Upload/ingest cap in bytes."""
         return int(self.max_file_mb * 1024 * 1024)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.rag.answer import Answer
+from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport, ProgressCallback
 
 err_console = Console(stderr=True)
@@ -92,6 +92,14 @@ def print_answer(answer: Answer, console: Console | None = None) -> None:
             console.print(f"[{number}] {where} · {source.source}{dated}", highlight=False, markup=False)
 
 
-def stdout_is_terminal() -> bool:
-    """Whether stdout is a terminal (human output) or a pipe."""
-    return sys.stdout.isatty()
+def index_if_empty(assistant: Assistant, *, show_progress: bool) -> None:
+    """First run on a new machine: index KNOWLEDGE_DIR, with progress and the summary on stderr."""
+    if assistant.store.count() > 0:
+        return
+    err_console.print(
+        f"The index is empty: indexing {assistant.settings.knowledge_dir} first…", highlight=False
+    )
+    with embedding_progress(show_progress) as progress:
+        report = assistant.ensure_index(progress)
+    if report is not None:
+        print_report(report, err_console)

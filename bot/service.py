@@ -89,7 +89,7 @@ async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
     import uvicorn
 
-    from bot.console import embedding_progress, err_console, print_report
+    from bot.console import err_console, index_if_empty
     from bot.rag.assistant import Assistant
     from bot.state import StateStore
     from bot.web.app import create_app
@@ -99,12 +99,9 @@ async def serve(settings: Settings) -> None:
     state = None
     try:
         assistant = Assistant(settings)
-        if assistant.store.count() == 0:
-            err_console.print(f"The index is empty: indexing {settings.knowledge_dir} first…")
-            with embedding_progress(err_console.is_terminal) as progress:
-                report = await asyncio.to_thread(assistant.ensure_index, progress)
-            if report is not None:
-                print_report(report, err_console)
+        await asyncio.to_thread(
+            index_if_empty, assistant, show_progress=err_console.is_terminal
+        )
         await asyncio.to_thread(assistant.warm_up)
         state = StateStore.from_settings(settings.database_url, settings.data_dir)
         await asyncio.to_thread(state.purge, settings.retention_days)

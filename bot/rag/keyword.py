@@ -31,8 +31,8 @@ class KeywordIndex:
         # bm25s sets its own logger to DEBUG on import; its index messages are noise here.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = list(ids)
-        self._tokens = [tokenize(text) for text in texts]
-        self._token_sets = [frozenset(tokens) for tokens in self._tokens]
+        token_lists = [tokenize(text) for text in texts]
+        self._token_sets = [frozenset(tokens) for tokens in token_lists]
         self._df: Counter[str] = Counter()
         for tokens in self._token_sets:
             self._df.update(tokens)
@@ -41,7 +41,7 @@ class KeywordIndex:
         if self._n:
             self._bm25 = bm25s.BM25()
             # bm25s needs at least one token per document.
-            self._bm25.index([tokens or ["\u2205"] for tokens in self._tokens], show_progress=False)
+            self._bm25.index([tokens or ["\u2205"] for tokens in token_lists], show_progress=False)
         self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         # Spelling variants one edit away (SymSpell-style delete index) of corpus words.
         self._by_delete: dict[str, set[str]] = defaultdict(set)

@@ -132,11 +132,6 @@ class HybridRetriever:
         """Whether the keyword index has been built (it is built lazily)."""
         return self._snapshot is not None
 
-    @property
-    def keyword_index(self) -> KeywordIndex:
-        """The current keyword index."""
-        return self._current().index
-
     def chunk(self, chunk_id: str) -> tuple[str, Metadata]:
         """Text and metadata of a chunk by id."""
         snap = self._current()
@@ -150,8 +145,9 @@ class HybridRetriever:
         matched_forms = self.glossary.match_forms(spelled)
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = self.glossary.strip_subject(spelled)
-        about_subject_only = not tokenize(stripped)
-        query_tokens = tokenize(stripped) or tokenize(spelled)
+        query_tokens = tokenize(stripped)
+        about_subject_only = not query_tokens
+        query_tokens = query_tokens or tokenize(spelled)
         # A programme name the founder typed counts in full, stop words included ("SRO MOST").
         for entry, form in matched_forms:
             if not (entry.concept or entry.subject):

@@ -37,8 +37,6 @@ _TOKEN = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 
-SUPPORTED_LANGUAGES = ("ko", "en", "vi", "ja")
-
 # Question words that carry no topic: left out of keyword scoring and coverage.
 STOPWORDS = frozenset(
     ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai"]

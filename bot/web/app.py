@@ -28,7 +28,7 @@ from starlette.middleware.cors import CORSMiddleware
 from bot.config import Settings
 from bot.errors import ConfigError, StoreUnavailable
 from bot.rag.answer import UNAVAILABLE, Answer, message
-from bot.rag.assistant import Assistant, confidence
+from bot.rag.assistant import Assistant
 from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
@@ -173,11 +173,9 @@ def create_app(
         conversation: str | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> tuple[Answer, float]:
-        """Runs in a worker thread: last_retrieval is per thread, so read it here."""
+        """Runs in a worker thread (the core is CPU-bound)."""
         answer = assistant.answer(question, language, conversation=conversation, on_token=on_token)
-        retrieval = assistant.last_retrieval
-        value = confidence(retrieval).value if retrieval is not None else answer.confidence
-        return answer, value
+        return answer, answer.confidence
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["widget"])
     async def ask(body: AskRequest, request: Request) -> dict[str, object]:

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench hadolint browser clean
+.PHONY: run test lint eval bench hadolint browser servers clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) -m bot
 
 ## test: set up, then run lint, the Dockerfile check, the whole test suite and the quality gates
-test: $(STAMP) browser
+test: $(STAMP) browser servers
 	$(VENV)/bin/ruff check bot tests benchmarks ingest.py
 	$(VENV)/bin/hadolint Dockerfile
 	@# The suite runs with the network cut (a new network namespace holding only loopback)
@@ -40,6 +40,13 @@ test: $(STAMP) browser
 browser:
 	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { \
 		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# Servers the integration tests start themselves on 127.0.0.1: nginx runs the Chroma token
+# proxy (deploy/chroma-auth.conf.template), PostgreSQL backs the DATABASE_URL tests.
+servers:
+	@{ command -v nginx >/dev/null || test -x /usr/sbin/nginx; } && \
+	 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		apt-get update -qq && apt-get install -y -qq nginx-light postgresql >/dev/null; }
 
 eval: $(STAMP)
 	$(PY) -m bot eval eval/questions.jsonl

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_token: SecretStr | None = None
+    # Seconds between checks whether another replica changed the shared knowledge base.
+    index_refresh_seconds: float = Field(default=5.0, ge=0)
 
     # --- channels ---------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.errors import DataDirLocked
+from bot.errors import DataDirLocked, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "service.lock"
+# While the Chroma server is unreachable at start-up, retry the first-run work this often.
+STORE_RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -85,6 +87,19 @@ def _signal_after_shutdown(signum: int, _frame: object) -> None:
     logger.info("signal=%s received after shutdown; cleaning up", signum)
 
 
+async def _prepare_when_reachable(prepare) -> None:
+    """Retry the first-run indexing and warm-up until the store answers."""
+    while True:
+        await asyncio.sleep(STORE_RETRY_SECONDS)
+        try:
+            await asyncio.to_thread(prepare)
+        except StoreUnavailable as exc:
+            logger.warning("knowledge store still unavailable: %s", exc)
+            continue
+        logger.info("knowledge store reachable again: start-up work done")
+        return
+
+
 async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
     import uvicorn
@@ -97,12 +112,21 @@ async def serve(settings: Settings) -> None:
     lock = DataDirLock.acquire(settings.data_dir, settings.host, settings.port)
     telegram = None
     state = None
+    background: list[asyncio.Task[None]] = []
     try:
         assistant = Assistant(settings)
-        await asyncio.to_thread(
-            index_if_empty, assistant, show_progress=err_console.is_terminal
-        )
-        await asyncio.to_thread(assistant.warm_up)
+
+        def prepare() -> None:
+            index_if_empty(assistant, show_progress=err_console.is_terminal)
+            assistant.warm_up()
+
+        try:
+            await asyncio.to_thread(prepare)
+        except StoreUnavailable as exc:
+            # Serve anyway: /readyz says 503 and founders are told to try again, until the
+            # store is back (then the first-run work below completes on its own).
+            logger.error("starting without the knowledge store: %s", exc)
+            background.append(asyncio.create_task(_prepare_when_reachable(prepare)))
         state = StateStore.from_settings(settings.database_url, settings.data_dir)
         await asyncio.to_thread(state.purge, settings.retention_days)
 
@@ -144,6 +168,8 @@ async def serve(settings: Settings) -> None:
         logger.info("serving http://%s:%s", settings.host, settings.port)
         await server.serve()
     finally:
+        for task in background:
+            task.cancel()
         if telegram is not None:
             with contextlib.suppress(Exception):
                 await telegram.stop()

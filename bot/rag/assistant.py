@@ -123,6 +123,7 @@ class Assistant:
             dense_languages=(
                 frozenset(settings.embedding_languages) if settings.embedding_languages else None
             ),
+            refresh_seconds=settings.index_refresh_seconds,
         )
         self.indexer = Indexer(settings, self.store, self.embeddings)
         self._ingest_lock = threading.Lock()
@@ -146,8 +147,11 @@ class Assistant:
         """Index files (default: the knowledge folder) and refresh the keyword index."""
         with self._ingest_lock:
             report = self.indexer.ingest(paths, progress=progress)
-            if report.changed and self.retriever.loaded:
-                self.retriever.refresh()
+            if report.changed:
+                # Other replicas (and this one's keyword index) rebuild when this moves on.
+                self.store.bump_version()
+                if self.retriever.loaded:
+                    self.retriever.refresh()
         return report
 
     def ensure_index(self, progress: ProgressCallback | None = None) -> IngestReport | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -80,6 +81,7 @@ class _Snapshot:
     index: KeywordIndex
     texts: dict[str, str]
     metadatas: dict[str, Metadata]
+    version: str
 
 
 class HybridRetriever:
@@ -94,6 +96,7 @@ class HybridRetriever:
         candidate_k: int = 30,
         fusion: Literal["rrf", "weighted", "dense", "keyword"] = "weighted",
         dense_languages: frozenset[str] | None = None,
+        refresh_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self._embeddings = embeddings
@@ -105,9 +108,16 @@ class HybridRetriever:
         self.dense_languages = dense_languages
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        # How often to ask the store whether another process (a replica sharing the Chroma
+        # server, or a staff ingest) changed the knowledge base since the last rebuild.
+        self.refresh_seconds = refresh_seconds
+        self._checked_at = time.monotonic()
+        self._rebuilding = threading.Lock()
 
     def refresh(self) -> int:
         """Rebuild the keyword index from the store (after ingestion); returns the chunk count."""
+        # Read the version first: a change made while we read is then seen by the next check.
+        version = self.store.version()
         ids, texts, metas = [], {}, {}
         for chunk in self.store.iter_chunks():
             ids.append(chunk.id)
@@ -115,14 +125,43 @@ class HybridRetriever:
             metas[chunk.id] = chunk.metadata
         index = KeywordIndex(ids, [keyword_text(texts[i], metas[i]) for i in ids])
         with self._lock:
-            self._snapshot = _Snapshot(index, texts, metas)
-        logger.info("keyword index rebuilt chunks=%d", len(ids))
+            self._snapshot = _Snapshot(index, texts, metas, version)
+            self._checked_at = time.monotonic()
+        logger.info("keyword index rebuilt chunks=%d version=%s", len(ids), version[:8] or "-")
         return len(ids)
+
+    def refresh_if_changed(self, force_check: bool = False) -> bool:
+        """Rebuild when the store's version moved on (checked at most every refresh_seconds).
+
+        One thread rebuilds; the others keep answering from the previous snapshot meanwhile.
+        Returns whether a rebuild happened.
+        """
+        snapshot = self._snapshot
+        if snapshot is None:
+            return False
+        if not force_check and time.monotonic() - self._checked_at < self.refresh_seconds:
+            return False
+        if not self._rebuilding.acquire(blocking=False):
+            return False
+        try:
+            self._checked_at = time.monotonic()
+            if self.store.version() == snapshot.version:
+                return False
+            logger.info("knowledge base changed elsewhere: rebuilding the keyword index")
+            self.refresh()
+            return True
+        finally:
+            self._rebuilding.release()
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot
         if snapshot is None:
-            self.refresh()
+            with self._rebuilding:
+                if self._snapshot is None:
+                    self.refresh()
+            snapshot = self._snapshot
+        else:
+            self.refresh_if_changed()
             snapshot = self._snapshot
         assert snapshot is not None
         return snapshot

@@ -6,8 +6,12 @@ so the indexer can tell what changed without any side table that could drift fro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +22,11 @@ from bot.rag.chunking import Metadata
 logger = logging.getLogger(__name__)
 
 _PAGE = 2000
+# A one-record side collection holds the knowledge base's version: every ingest that changes
+# something writes a new one, so replicas sharing a Chroma server notice and rebuild their
+# keyword index. Its single 1-dimensional vector is a placeholder (Chroma requires one).
+_VERSION_SUFFIX = "__version"
+_VERSION_ID = "version"
 
 
 @dataclass
@@ -66,6 +75,8 @@ def make_client(settings: Settings):  # -> chromadb.api.ClientAPI
     if settings.chroma_host:
         headers = {}
         if settings.chroma_token is not None:
+            # Chroma 1.5's server has no authentication of its own: the token is checked by
+            # the proxy in front of it (deploy/chroma-auth.conf.template).
             headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
         try:
             return chromadb.HttpClient(
@@ -77,6 +88,7 @@ def make_client(settings: Settings):  # -> chromadb.api.ClientAPI
         except Exception as exc:
             raise StoreUnavailable(
                 f"Chroma server {settings.chroma_host}:{settings.chroma_port} unreachable"
+                f" ({_describe(exc)})"
             ) from exc
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
@@ -85,35 +97,125 @@ def make_client(settings: Settings):  # -> chromadb.api.ClientAPI
     )
 
 
+def _describe(exc: BaseException) -> str:
+    """A short, secret-free description of a client error for logs and /readyz."""
+    text = str(exc).splitlines()[0][:160] if str(exc) else ""
+    if "401" in text or "nauthorized" in text or "403" in text or "orbidden" in text:
+        return "the server refused the token: check CHROMA_TOKEN"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class KnowledgeStore:
-    """Typed access to the knowledge collection; embeddings are always supplied by us."""
+    """Typed access to the knowledge collection; embeddings are always supplied by us.
+
+    With a Chroma server the connection is made lazily and re-made after a failure, so a
+    service started while the server is down, or that sees it restart, recovers on its own;
+    every failure to reach the server surfaces as StoreUnavailable.
+    """
 
     def __init__(self, settings: Settings, client=None) -> None:
-        self._client = client if client is not None else make_client(settings)
-        # embedding_function=None: Chroma's default would download a model on first use.
-        self._collection = self._client.get_or_create_collection(
-            settings.collection_name,
-            embedding_function=None,
-            metadata={"hnsw:space": "cosine"},
+        self._settings = settings
+        self._client = client
+        self._collection = None
+        self._versions = None
+        self._connect_lock = threading.Lock()
+        self.remote = bool(settings.chroma_host) and client is None
+        self.location = (
+            f"chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if self.remote
+            else f"embedded chroma {settings.chroma_dir}"
         )
+        if not self.remote:
+            self._connect()  # embedded: a broken or locked folder is an error at start-up
+            return
+        try:
+            self._connect()
+        except StoreUnavailable as exc:
+            logger.warning("store unavailable at start-up (will retry on use): %s", exc)
+
+    def _connect(self):  # -> chromadb Collection
+        collection = self._collection
+        if collection is not None:
+            return collection
+        with self._connect_lock:
+            if self._collection is None:
+                with self._guard("connect"):
+                    client = self._client if self._client is not None else (
+                        make_client(self._settings)
+                    )
+                    name = self._settings.collection_name
+                    # embedding_function=None: Chroma's default would download a model.
+                    collection = client.get_or_create_collection(
+                        name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                    )
+                    self._versions = client.get_or_create_collection(
+                        name + _VERSION_SUFFIX, embedding_function=None
+                    )
+                    self._client = client
+                    self._collection = collection
+                    logger.info("store connected: %s", self.location)
+            return self._collection
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn a server that cannot be reached into StoreUnavailable (and reconnect next time).
+
+        Embedded errors are real bugs or a broken folder and are raised as they are.
+        """
+        try:
+            yield
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if not self.remote:
+                raise
+            # The next call reconnects: the server may have restarted with new collection ids.
+            self._collection = None
+            raise StoreUnavailable(f"{self.location}: {what} failed ({_describe(exc)})") from exc
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return self._collection.count()
+        collection = self._connect()
+        with self._guard("count"):
+            return collection.count()
 
     def heartbeat(self) -> None:
         """Raise StoreUnavailable when the store cannot answer."""
         try:
-            self._collection.count()
+            self.count()
+        except StoreUnavailable:
+            raise
         except Exception as exc:
-            raise StoreUnavailable("vector store not reachable") from exc
+            raise StoreUnavailable(f"vector store not reachable ({_describe(exc)})") from exc
+
+    def version(self) -> str:
+        """The knowledge base's version marker ("" before the first ingest wrote one)."""
+        self._connect()
+        with self._guard("version"):
+            page = self._versions.get(ids=[_VERSION_ID], include=["metadatas"])
+        metas = page.get("metadatas") or []
+        return str((metas[0] or {}).get("version", "")) if metas else ""
+
+    def bump_version(self) -> str:
+        """Record that the knowledge base changed; returns the new marker."""
+        self._connect()
+        marker = uuid.uuid4().hex
+        with self._guard("bump version"):
+            self._versions.upsert(
+                ids=[_VERSION_ID],
+                embeddings=[[1.0]],
+                metadatas=[{"version": marker, "updated_at": time.time()}],
+            )
+        return marker
 
     def iter_chunks(self, include_text: bool = True) -> Iterator[StoredChunk]:
         """Every stored chunk, paged."""
         include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        collection = self._connect()
         offset = 0
         while True:
-            page = self._collection.get(include=include, limit=_PAGE, offset=offset)
+            with self._guard("read"):
+                page = collection.get(include=include, limit=_PAGE, offset=offset)
             ids = page["ids"]
             if not ids:
                 return
@@ -154,20 +256,22 @@ class KnowledgeStore:
     ) -> None:
         """Insert or replace chunks with their embeddings."""
         if ids:
-            self._collection.upsert(
-                ids=list(ids),
-                documents=list(texts),
-                metadatas=[dict(m) for m in metadatas],
-                embeddings=[list(e) for e in embeddings],
-            )
+            collection = self._connect()
+            with self._guard("write"):
+                collection.upsert(
+                    ids=list(ids),
+                    documents=list(texts),
+                    metadatas=[dict(m) for m in metadatas],
+                    embeddings=[list(e) for e in embeddings],
+                )
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata, list[float]]]:
         """Text, metadata and embedding of the given chunks (used to move a renamed file)."""
         if not ids:
             return {}
-        page = self._collection.get(
-            ids=list(ids), include=["documents", "metadatas", "embeddings"]
-        )
+        collection = self._connect()
+        with self._guard("read"):
+            page = collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         return {
             chunk_id: (text or "", dict(meta or {}), [float(x) for x in emb])
             for chunk_id, text, meta, emb in zip(
@@ -177,17 +281,22 @@ class KnowledgeStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunks by id."""
+        collection = self._connect()
         for start in range(0, len(ids), _PAGE):
-            self._collection.delete(ids=list(ids[start : start + _PAGE]))
+            with self._guard("delete"):
+                collection.delete(ids=list(ids[start : start + _PAGE]))
 
     def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
         """Nearest chunks to ``embedding`` by cosine similarity."""
+        collection = self._connect()
         try:
-            result = self._collection.query(
+            result = collection.query(
                 query_embeddings=[list(embedding)], n_results=k, include=["distances"]
             )
         except Exception as exc:
-            raise StoreUnavailable("vector store query failed") from exc
+            if self.remote:
+                self._collection = None
+            raise StoreUnavailable(f"vector store query failed ({_describe(exc)})") from exc
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result.get("distances") else []
         return [Hit(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=False)]

@@ -171,6 +171,24 @@ class Indexer:
         except ValueError:
             return path.name
 
+    def _key(self, path: Path) -> str:
+        """A document's identity in the store: its path inside the knowledge folder.
+
+        Relative, so replicas and staff machines that mount the folder elsewhere share one
+        index instead of each adding its own copy; files outside the folder keep their
+        absolute path. (Indexes keyed by absolute paths are re-keyed by the rename logic on
+        the next ingest, without embedding anything again.)
+        """
+        try:
+            return path.relative_to(self._knowledge_root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _location(self, key: str) -> Path:
+        """The file a store key refers to on this machine."""
+        path = Path(key)
+        return path if path.is_absolute() else self._knowledge_root / path
+
     def ingest(
         self, paths: Iterable[Path] | None = None, progress: ProgressCallback | None = None
     ) -> IngestReport:
@@ -183,7 +201,7 @@ class Indexer:
         pending: list[tuple[Path, str, IndexedDocument | None]] = []
         seen: set[str] = set()
         for path in scope.files:
-            key = str(path)
+            key = self._key(path)
             seen.add(key)
             display = self._display(path)
             try:
@@ -211,7 +229,7 @@ class Indexer:
         vanished = [
             doc
             for key, doc in indexed.items()
-            if key not in seen and self._in_scope(Path(key), scope)
+            if key not in seen and self._in_scope(self._location(key), scope)
         ]
         moved_from = self._match_renames(pending, vanished)
 
@@ -233,9 +251,9 @@ class Indexer:
                         continue
                     chunks = chunk_document(
                         parsed,
-                        doc_key=str(path),
+                        doc_key=self._key(path),
                         source=display,
-                        path=str(path),
+                        path=self._key(path),
                         content_hash=digest,
                         chunk_size=self.settings.chunk_size,
                         chunk_overlap=self.settings.chunk_overlap,
@@ -284,8 +302,8 @@ class Indexer:
         stored = self.store.get_embeddings(doc.chunk_ids)
         ids, texts, metas, vectors = [], [], [], []
         for text, meta, vector in stored.values():
-            meta = {**meta, "path": str(path), "source": display}
-            ids.append(chunk_id(str(path), digest, int(meta.get("chunk_index", 0))))
+            meta = {**meta, "path": self._key(path), "source": display}
+            ids.append(chunk_id(self._key(path), digest, int(meta.get("chunk_index", 0))))
             texts.append(text)
             metas.append(meta)
             vectors.append(vector)

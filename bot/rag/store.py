@@ -227,7 +227,7 @@ class KnowledgeStore:
             offset += len(ids)
 
     def documents(self) -> dict[str, IndexedDocument]:
-        """Indexed files by absolute path, with their content hashes and chunk ids."""
+        """Indexed files by key (path inside the knowledge folder), with hashes and chunk ids."""
         docs: dict[str, IndexedDocument] = {}
         for chunk in self.iter_chunks(include_text=False):
             meta = chunk.metadata

@@ -99,6 +99,39 @@ def test_edit_replaces_chunks_delete_removes_rename_moves(tmp_path, corpus, shar
     assert answer.answered and answer.sources[0].source == "en/overview.md"
 
 
+def test_the_folder_mounted_elsewhere_shares_one_index(tmp_path, corpus, shared_embeddings):
+    """A replica or a staff machine with the folder at another path re-uses the index."""
+    first = _assistant(tmp_path, corpus, shared_embeddings).ingest()
+    (tmp_path / "mounted").mkdir()
+    moved = corpus.rename(tmp_path / "mounted" / "elsewhere")
+    again = _assistant(tmp_path, moved, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    assert len(again.unchanged) == len(first.added) == 3
+    assert not (again.added or again.deleted or again.renamed) and again.chunks_embedded == 0
+
+
+def test_an_index_keyed_by_absolute_paths_is_rekeyed_without_embedding(
+    tmp_path, corpus, shared_embeddings
+):
+    """Indexes written before keys became folder-relative are moved, not re-embedded."""
+    assistant = _assistant(tmp_path, corpus, shared_embeddings)
+    assistant.ingest()
+    store = assistant.store
+    ids = [chunk.id for chunk in store.iter_chunks(include_text=False)]
+    old = store.get_embeddings(ids)
+    store.add(  # what an index written by the earlier version holds
+        list(old),
+        [text for text, _, _ in old.values()],
+        [{**meta, "path": str(corpus.resolve() / str(meta["source"]))} for _, meta, _ in old.values()],
+        [vector for _, _, vector in old.values()],
+    )
+    report = _assistant(tmp_path, corpus, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    assert len(report.renamed) == 3 and report.chunks_embedded == 0
+    keys = {str(chunk.metadata["path"]) for chunk in store.iter_chunks(include_text=False)}
+    assert keys == {"en/hub.md", "en/fees.md", "ko/hub.md"}
+    assert store.count() == len(ids)
+    assert assistant.answer("How big is the hub?").answered
+
+
 def test_single_file_argument_adds_it_and_removes_nothing(tmp_path, corpus, shared_embeddings):
     assistant = _assistant(tmp_path, corpus, shared_embeddings)
     assistant.ingest()

@@ -102,7 +102,8 @@ def _ingest_and_kill(knowledge: Path, data_dir: Path, cwd: Path, pause_after: in
 def _assert_consistent(assistant: Assistant, knowledge: Path) -> None:
     """Every file indexed exactly once, one version each, no stray chunks."""
     docs = assistant.store.documents()
-    files = {str(p.resolve()) for p in knowledge.rglob("*.md")}
+    root = knowledge.resolve()
+    files = {p.resolve().relative_to(root).as_posix() for p in knowledge.rglob("*.md")}
     assert set(docs) == files
     assert all(len(doc.content_hashes) == 1 for doc in docs.values())
     assert all(doc.complete for doc in docs.values())
@@ -155,5 +156,6 @@ def test_kill_between_writing_a_new_version_and_deleting_the_old(
     assert len(report.updated) == len(edited) - pause_after + 1
     _assert_consistent(assistant, knowledge)
     for path in edited:
-        chunks = [c for c in assistant.store.iter_chunks() if c.metadata.get("path") == str(path)]
+        key = path.resolve().relative_to(knowledge.resolve()).as_posix()
+        chunks = [c for c in assistant.store.iter_chunks() if c.metadata.get("path") == key]
         assert chunks and all("desk moved" in c.text for c in chunks), path.name

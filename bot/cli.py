@@ -186,7 +186,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.llm_api_key,
     )
     secrets = [secret.get_secret_value() for secret in candidates if secret is not None]
-    setup_logging(quiet=False, secrets=secrets)
+    setup_logging(quiet=False, secrets=secrets, fmt=settings.log_format)
     asyncio.run(serve(settings))
     return EXIT_OK
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Seconds between checks whether another replica changed the shared knowledge base.
     index_refresh_seconds: float = Field(default=5.0, ge=0)
 
+    # --- operations -------------------------------------------------------------------------
+    # "json": one JSON object per log line (for a log collector); "text": key=value lines.
+    log_format: Literal["text", "json"] = "text"
+
     # --- channels ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot.metrics import metrics_for, tracked_ingest
 from bot.rag.answer import Answer
 from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport, ProgressCallback
@@ -93,13 +94,20 @@ def print_answer(answer: Answer, console: Console | None = None) -> None:
 
 
 def index_if_empty(assistant: Assistant, *, show_progress: bool) -> None:
-    """First run on a new machine: index KNOWLEDGE_DIR, with progress and the summary on stderr."""
-    if assistant.store.count() > 0:
+    """First run on a new machine: index KNOWLEDGE_DIR, with progress and the summary on stderr.
+
+    Also records the run (trigger "startup") and the index size in the service metrics.
+    """
+    metrics = metrics_for(assistant)
+    chunks = assistant.store.count()
+    metrics.index_chunks.set(chunks)
+    if chunks > 0:
         return
     err_console.print(
         f"The index is empty: indexing {assistant.settings.knowledge_dir} first…", highlight=False
     )
     with embedding_progress(show_progress) as progress:
-        report = assistant.ensure_index(progress)
-    if report is not None:
-        print_report(report, err_console)
+        report = tracked_ingest(
+            metrics, "startup", assistant, lambda: assistant.ensure_index(progress) or IngestReport()
+        )
+    print_report(report, err_console)

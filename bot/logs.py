@@ -1,16 +1,38 @@
-"""Logging set-up: key=value lines, secrets redacted, noisy libraries quietened."""
+"""Logging set-up: key=value text lines or JSON lines, secrets redacted, noisy libraries quietened.
+
+LOG_FORMAT=text (default) prints ``<time> level=… logger=… message key=value…``;
+LOG_FORMAT=json prints one JSON object per line: ts, level, logger, msg, the ``extra=`` fields,
+and exc (the traceback as a string). The redaction filter covers both, extra fields included.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import re
+from typing import Any
+
+from bot.errors import ConfigError
 
 _TOKEN_PATTERNS = [
     re.compile(r"bot\d{6,12}:[A-Za-z0-9_-]{30,}"),  # Telegram bot token inside URLs
     re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
 ]
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_RECORD_ATTRS = frozenset(
+    logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__
+) | {"message", "asctime", "taskName", "color_message"}  # uvicorn adds color_message
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.:/@+*-]+$")
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields a caller passed with ``extra=`` (in the order given)."""
+    return {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRS}
 
 
 class RedactingFilter(logging.Filter):
@@ -28,27 +50,125 @@ class RedactingFilter(logging.Filter):
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
         return text
 
+    def redact_value(self, value: Any) -> Any:
+        """``value`` with secrets masked in every string inside it (other types as they are)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, bool | int | float) or value is None:
+            return value
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.redact_value(v) for v in value]
+        # Anything else is logged through its text, so that text is what gets redacted.
+        return self.redact(str(value))
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = self.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        for key, value in extra_fields(record).items():
+            setattr(record, key, self.redact_value(value))
         return True
 
 
-def setup_logging(*, quiet: bool = False, secrets: list[str] | None = None) -> None:
-    """Configure the root logger once; ``quiet`` keeps CLI output to warnings."""
+def _text_value(value: Any) -> str:
+    """A value for a key=value pair: bare when unambiguous, else JSON-quoted."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if _SAFE_KEY.match(text) else json.dumps(text, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """The key=value line; ``extra=`` fields are appended as key=value pairs."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        fields = extra_fields(record)
+        if not fields:
+            return line
+        return line + " " + " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ts (ISO-8601 UTC), level, logger, msg, extra fields, exc."""
+
+    def __init__(self, redactor: RedactingFilter | None = None) -> None:
+        super().__init__()
+        # Applied again here so a record that skipped the handler's filter is still safe.
+        self.redactor = redactor or RedactingFilter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        redact = self.redactor.redact
+        ts = dt.datetime.fromtimestamp(record.created, tz=dt.UTC)
+        entry: dict[str, Any] = {
+            "ts": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        for key, value in extra_fields(record).items():
+            if key not in entry:
+                entry[key] = self.redactor.redact_value(value)
+        if record.exc_info and not record.exc_text and record.exc_info[1] is not None:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def log_format(value: str | None = None) -> str:
+    """The LOG_FORMAT to use ("text" or "json"); ConfigError naming the variable otherwise."""
+    raw = value if value is not None else os.environ.get("LOG_FORMAT", "")
+    chosen = raw.strip().lower() or "text"
+    if chosen not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be 'text' or 'json', not {raw!r}")
+    return chosen
+
+
+def make_handler(
+    fmt: str = "text", secrets: list[str] | None = None, stream: Any = None
+) -> logging.Handler:
+    """A stream handler (stderr by default) in ``fmt`` with the redaction filter installed."""
+    redactor = RedactingFilter(secrets)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else TextFormatter())
+    handler.addFilter(redactor)
+    return handler
+
+
+def setup_logging(
+    *, quiet: bool = False, secrets: list[str] | None = None, fmt: str | None = None
+) -> None:
+    """Configure the root logger once; ``quiet`` keeps CLI output to warnings.
+
+    ``fmt`` defaults to the LOG_FORMAT environment variable ("text" when unset or invalid,
+    with a warning).
+    """
     level = os.environ.get("LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    )
-    handler.addFilter(RedactingFilter(secrets))
+    problem = None
+    try:
+        chosen = log_format(fmt)
+    except ConfigError as exc:
+        # Logging is set up before settings are read: a typo must not cost the logs.
+        chosen, problem = "text", exc
+    handler = make_handler(chosen, secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if problem is not None:
+        logging.getLogger(__name__).warning("%s; using text", problem)
     # httpx logs full request URLs at INFO, and the Telegram token is part of those URLs.
     for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers",
                  "urllib3", "telegram.ext.Updater", "apscheduler", "bm25s"):  # fmt: skip

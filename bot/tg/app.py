@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.logs import RedactingFilter
+from bot.metrics import Metrics, metrics_for, use_metrics
 from bot.rag.assistant import Assistant
 from bot.state import StateStore
 from bot.tg import handoff, staff
@@ -48,8 +49,16 @@ POLL_TIMEOUT_SECONDS = 30
 FOUNDER_COMMANDS = [("start", "Start / what I know"), ("help", "Help"), ("lang", "Language")]
 
 
-def build_application(settings: Settings, assistant: Assistant, state: StateStore) -> Application:
-    """The bot with every handler registered (first match wins within the group)."""
+def build_application(
+    settings: Settings,
+    assistant: Assistant,
+    state: StateStore,
+    metrics: Metrics | None = None,
+) -> Application:
+    """The bot with every handler registered (first match wins within the group).
+
+    ``metrics`` defaults to the assistant's shared object (the web app uses it too).
+    """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
@@ -73,6 +82,7 @@ def build_application(settings: Settings, assistant: Assistant, state: StateStor
         state=state,
         chats=ChatStore(state.engine),
         limiter=UserRateLimiter(settings.user_rate_per_minute),
+        metrics=use_metrics(assistant, metrics) if metrics is not None else metrics_for(assistant),
     )
     new = filters.UpdateType.MESSAGE  # edits of old messages are not answered again
     in_staff_chat = filters.Chat(chat_id=settings.staff_chat_id or [])  # empty: matches nothing
@@ -129,10 +139,21 @@ async def report_error(update: object, context: Context) -> None:
 class TelegramService:
     """Starts and stops the bot inside the caller's event loop; feeds it webhook updates."""
 
-    def __init__(self, settings: Settings, assistant: Assistant, state: StateStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        state: StateStore,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
-        self.application = build_application(settings, assistant, state)
+        self.application = build_application(settings, assistant, state, metrics)
         self.webhook = webhook_mode(settings)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The metrics this bot records into (pass them to ``create_app`` to share)."""
+        return self.application.bot_data["deps"].metrics
 
     @property
     def notifier(self) -> handoff.TelegramStaffNotifier | None:

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.rag.assistant import Assistant
 from bot.state import StateStore
 from bot.tg.chats import ChatStore
@@ -38,6 +39,8 @@ class Deps:
     state: StateStore
     chats: ChatStore
     limiter: UserRateLimiter
+    # Shared with the web app: one registry for the whole process.
+    metrics: Metrics
     # A property of the staff chat (not of any conversation), so caching it in memory is safe.
     staff_chat_is_forum: bool | None = None
 

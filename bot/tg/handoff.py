@@ -25,6 +25,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.errors import ConfigError
+from bot.metrics import tracked_ingest
 from bot.rag.answer import Source
 from bot.state import Handoff
 from bot.tg.deps import (
@@ -81,6 +82,11 @@ async def request_handoff(update: Update, context: Context) -> None:
         sources=d.chats.sources(int(question["id"])),
         language=language,
         chat_id=chat.id,
+    )
+    d.metrics.record_handoff(CHANNEL)
+    logger.info(
+        "hand-off opened",
+        extra={"channel": CHANNEL, "handoff_id": opened.id, "language": language},
     )
     await post_handoff(context.bot, d, opened, founder_html(update))
     await context.bot.send_message(chat.id, escape(t("handoff_opened", language)))
@@ -160,7 +166,9 @@ async def save_faq(update: Update, context: Context) -> None:
         handoff.language,
         f"{user.full_name} (Telegram id {user.id})",
     )
-    report = await asyncio.to_thread(d.assistant.ingest, [path])
+    report = await asyncio.to_thread(
+        tracked_ingest, d.metrics, "telegram_faq", d.assistant, lambda: d.assistant.ingest([path])
+    )
     shown = path.relative_to(d.settings.knowledge_dir).as_posix()
     await query.message.reply_html(
         f"✓ Saved as FAQ <code>{escape(shown)}</code>\n{ingest_summary(report)}"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from telegram import Update
 
+from bot.metrics import tracked_ingest
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.tg.deps import Context, Deps, deps, is_staff, user_language
 from bot.tg.faq import safe_file_name
@@ -61,7 +62,10 @@ async def receive_document(update: Update, context: Context) -> None:
     telegram_file = await document.get_file()
     await telegram_file.download_to_drive(partial)
     os.replace(partial, target)
-    report = await asyncio.to_thread(d.assistant.ingest, [target])
+    report = await asyncio.to_thread(
+        tracked_ingest, d.metrics, "telegram_upload", d.assistant,
+        lambda: d.assistant.ingest([target]),
+    )  # fmt: skip
     note = ""
     if report.failed:
         # A file that cannot be parsed would fail again at every reindex: do not keep it.
@@ -94,7 +98,7 @@ async def reindex(update: Update, context: Context) -> None:
     if await refused(update, d):
         return
     await update.effective_message.reply_html("Re-indexing the knowledge folder…")
-    report = await asyncio.to_thread(d.assistant.ingest)
+    report = await asyncio.to_thread(tracked_ingest, d.metrics, "telegram_reindex", d.assistant)
     await update.effective_message.reply_html(ingest_summary(report))
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Settings
+from bot.metrics import Metrics, metrics_for, tracked_ingest
 from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
@@ -62,8 +63,16 @@ def _report(report: IngestReport) -> dict[str, object]:
     return report.to_dict()
 
 
-def admin_router(settings: Settings, assistant: Assistant, state: StateStore) -> APIRouter:
-    """The /api/admin routes, all guarded by the admin token."""
+def admin_router(
+    settings: Settings, assistant: Assistant, state: StateStore, metrics: Metrics | None = None
+) -> APIRouter:
+    """The /api/admin routes, all guarded by the admin token; every ingestion is recorded."""
+    metrics = metrics if metrics is not None else metrics_for(assistant)
+
+    def ingest(trigger: str, paths: list[Path] | None = None) -> IngestReport:
+        """Runs in a worker thread: one recorded ingestion of ``paths`` (None: everything)."""
+        return tracked_ingest(metrics, trigger, assistant, lambda: assistant.ingest(paths))
+
     router = APIRouter(
         prefix="/api/admin",
         tags=["admin"],
@@ -111,7 +120,13 @@ def admin_router(settings: Settings, assistant: Assistant, state: StateStore) ->
             if uploaded.size == 0:
                 raise UploadError("the file is empty", 422)
             target = folder / name
-            report = await run_in_threadpool(_install_and_ingest, assistant, partial, target)
+            report = await run_in_threadpool(
+                tracked_ingest,
+                metrics,
+                "admin_upload",
+                assistant,
+                lambda: _install_and_ingest(assistant, partial, target),
+            )
         except UploadError as exc:
             raise HTTPException(exc.status, exc.message) from exc
         finally:
@@ -135,7 +150,7 @@ def admin_router(settings: Settings, assistant: Assistant, state: StateStore) ->
         if not target.is_file():
             raise HTTPException(404, f"no such document: {source}")
         target.unlink()
-        report = await run_in_threadpool(assistant.ingest, [target.parent])
+        report = await run_in_threadpool(ingest, "admin_delete", [target.parent])
         logger.info("document deleted source=%s", source)
         return _report(report)
 
@@ -147,13 +162,13 @@ def admin_router(settings: Settings, assistant: Assistant, state: StateStore) ->
         two processes must never open the embedded store at once.
         """
         paths = [_inside(knowledge_root, raw) for raw in body.paths]
-        report = await run_in_threadpool(assistant.ingest, paths or None)
+        report = await run_in_threadpool(ingest, "admin_api", paths or None)
         return {**report.to_dict(), "files": report.files()}
 
     @router.post("/reindex", summary="Re-index the whole knowledge folder")
     async def reindex() -> dict[str, object]:
         """Index new and changed files, drop deleted ones."""
-        return _report(await run_in_threadpool(assistant.ingest))
+        return _report(await run_in_threadpool(ingest, "admin_reindex"))
 
     @router.get("/sources", summary="Indexed documents")
     async def sources() -> list[dict[str, object]]:

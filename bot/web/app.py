@@ -27,12 +27,13 @@ from starlette.middleware.cors import CORSMiddleware
 
 from bot.config import Settings
 from bot.errors import ConfigError, StoreUnavailable
+from bot.metrics import Metrics, metrics_for, timed_answer, use_metrics
 from bot.rag.answer import UNAVAILABLE, Answer, message
 from bot.rag.assistant import Assistant
 from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
-from bot.web.metrics import MetricsMiddleware, WebMetrics
+from bot.web.metrics import MetricsMiddleware
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import (
     AskRequest,
@@ -108,8 +109,12 @@ def create_app(
     *,
     notifier: Notifier | None = None,
     telegram_webhook: TelegramWebhook | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
-    """Build the web app around one assistant and state store."""
+    """Build the web app around one assistant and state store.
+
+    ``metrics`` defaults to the assistant's shared object (the Telegram bot uses it too).
+    """
     if telegram_webhook is not None and not (
         settings.telegram_webhook_secret and settings.telegram_webhook_secret.get_secret_value()
     ):
@@ -121,7 +126,7 @@ def create_app(
         summary="Answers founders' questions from the programme documents, with sources.",
         version="1.0",
     )
-    metrics = WebMetrics()
+    metrics = use_metrics(assistant, metrics) if metrics is not None else metrics_for(assistant)
     ask_limiter = SlidingWindowLimiter(settings.ask_rate_per_minute, 60.0)
     feedback_limiter = SlidingWindowLimiter(FEEDBACK_PER_MINUTE, 60.0)
     handoff_limiter = SlidingWindowLimiter(HANDOFFS_PER_HOUR, 3600.0)
@@ -164,17 +169,20 @@ def create_app(
 
     # --- visitor API -------------------------------------------------------------------------
 
-    # The core counts LLM fallbacks; this app's registry mirrors them.
-    assistant.llm_fallbacks.subscribe(lambda reason: metrics.llm_fallbacks.labels(reason).inc())
-
     def answer_question(
         question: str,
         language: str | None,
         conversation: str | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> tuple[Answer, float]:
-        """Runs in a worker thread (the core is CPU-bound)."""
-        answer = assistant.answer(question, language, conversation=conversation, on_token=on_token)
+        """Runs in a worker thread (the core is CPU-bound); counted, timed and logged."""
+        answer = timed_answer(
+            metrics,
+            "web",
+            lambda: assistant.answer(
+                question, language, conversation=conversation, on_token=on_token
+            ),
+        )
         return answer, answer.confidence
 
     @app.post("/api/ask", response_model=AskResponse, responses=_ERRORS, tags=["widget"])
@@ -207,11 +215,6 @@ def create_app(
             # The visitor still gets the answer; only feedback on it will not be possible.
             logger.exception("question log unavailable")
             question_id = None
-        metrics.answers.labels(outcome="answered" if answer.answered else "declined").inc()
-        logger.info(
-            "web question lang=%s answered=%s confidence=%.2f sources=%d",
-            answer.language, answer.answered, conf, len(answer.sources),
-        )  # fmt: skip
         return {**answer.to_dict(), "question_id": question_id, "conversation_id": conversation_id}
 
     @app.post("/api/ask/stream", responses=_ERRORS, tags=["widget"], response_class=Response)
@@ -291,7 +294,7 @@ def create_app(
         )
         if feedback_id is None:
             raise HTTPException(404, "no such question in this conversation")
-        metrics.feedback.labels(rating="up" if body.value > 0 else "down").inc()
+        metrics.record_feedback("web", body.value)
         return {"recorded": True, "feedback_id": feedback_id}
 
     @app.post("/api/handoff", response_model=HandoffResponse, responses=_ERRORS, tags=["widget"])
@@ -331,7 +334,7 @@ def create_app(
                 contact=body.contact,
             )
         )
-        metrics.answers.labels(outcome="handed_off").inc()
+        metrics.record_handoff("web")
         notified = False
         if notifier is not None:
             try:
@@ -340,7 +343,11 @@ def create_app(
             except Exception:
                 # It is stored: staff still find it in the inbox (/api/admin/handoffs).
                 logger.exception("hand-off notifier failed id=%d", created.id)
-        logger.info("web hand-off id=%d lang=%s notified=%s", created.id, language, notified)
+        logger.info(
+            "hand-off opened",
+            extra={"channel": "web", "handoff_id": created.id, "language": language,
+                   "notified": notified},
+        )  # fmt: skip
         return {
             "handoff_id": created.id,
             "status": created.status,
@@ -376,7 +383,7 @@ def create_app(
         """Prometheus text exposition."""
         return Response(metrics.render(), media_type=metrics.content_type)
 
-    app.include_router(admin_router(settings, assistant, state))
+    app.include_router(admin_router(settings, assistant, state, metrics))
 
     if telegram_webhook is not None:
         secret = settings.telegram_webhook_secret.get_secret_value().encode()  # type: ignore[union-attr]

@@ -262,9 +262,9 @@ def test_metrics_count_requests_and_outcomes(client) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
-    assert 'assistant_answers_total{outcome="answered"} 1.0' in text
-    assert 'assistant_answers_total{outcome="declined"} 1.0' in text
-    assert 'assistant_answers_total{outcome="handed_off"} 1.0' in text
+    assert 'assistant_answers_total{channel="web",outcome="answered"} 1.0' in text
+    assert 'assistant_answers_total{channel="web",outcome="declined"} 1.0' in text
+    assert 'assistant_answers_total{channel="web",outcome="handed_off"} 1.0' in text
     assert 'assistant_http_requests_total{method="POST",route="/api/ask",status="200"} 2.0' in text
     assert 'assistant_http_requests_total{method="POST",route="/api/ask",status="422"} 1.0' in text
     assert (

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
+from bot.metrics import timed_answer
 from bot.rag.answer import Answer
 from bot.tg import handoff
 from bot.tg.deps import (
@@ -80,6 +81,8 @@ async def answer_question(update: Update, context: Context) -> None:
     if await take_feedback_comment(update, d, text):
         return
     verdict = d.limiter.check(update.effective_user.id if update.effective_user else 0)
+    if verdict is not Verdict.ALLOW:
+        d.metrics.rate_limited.labels(route="telegram").inc()
     if verdict is Verdict.REFUSE_SILENTLY:
         return
     if verdict is Verdict.REFUSE_AND_TELL:
@@ -113,6 +116,7 @@ async def rate_answer(update: Update, context: Context) -> None:
     if feedback_id is None:
         await query.answer(t("feedback_unknown", lang))
         return
+    d.metrics.record_feedback(CHANNEL, rating)
     await query.answer(t("thanks_feedback", lang))
     # One vote per answer: keep only the hand-off button (with its label) under it.
     await query.edit_message_reply_markup(without_votes(query.message, question_id, lang))
@@ -187,8 +191,12 @@ def answer_and_log(
     """Ask the core and log the question (runs in a worker thread: both block)."""
     # Emoji or symbols alone say nothing about the language: answer in the user's.
     language = None if any(ch.isalpha() for ch in question) else fallback_language
-    answer = d.assistant.answer(
-        question, language, conversation=conversation, on_token=on_token
+    answer = timed_answer(
+        d.metrics,
+        CHANNEL,
+        lambda: d.assistant.answer(
+            question, language, conversation=conversation, on_token=on_token
+        ),
     )
     question_id = d.state.log_question(CHANNEL, conversation, question, answer, answer.confidence)
     sources = [{k: v for k, v in asdict(s).items() if k != "snippet"} for s in answer.sources]

@@ -42,7 +42,8 @@ browser:
 		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # Servers the integration tests start themselves on 127.0.0.1: nginx runs the Chroma token
-# proxy (deploy/chroma-auth.conf.template), PostgreSQL backs the DATABASE_URL tests.
+# proxy (deploy/chroma-auth.conf.template), PostgreSQL backs the DATABASE_URL tests (tests/pg
+# starts a private server from these binaries per session).
 servers:
 	@{ command -v nginx >/dev/null || test -x /usr/sbin/nginx; } && \
 	 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \

@@ -1,8 +1,10 @@
 """Shared state that cannot be rebuilt from knowledge/: question log, feedback, hand-offs.
 
 SQLite file under DATA_DIR by default, PostgreSQL when DATABASE_URL is set (SQLAlchemy Core,
-one schema for both). Every read that serves a user is scoped to one conversation, so chats
-never see each other's data; staff reports (gaps, stats) aggregate across conversations.
+one schema for both; tests/pg runs the same behaviour on both). Every read that serves a user
+is scoped to one conversation, so chats never see each other's data; staff reports (gaps,
+stats) aggregate across conversations. Several service replicas may share one PostgreSQL
+database: schema creation and "one open hand-off per conversation" are race-safe.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -31,10 +34,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
+from bot.errors import StoreUnavailable
 from bot.rag.answer import Answer
 from bot.rag.text import tokenize
 
@@ -86,6 +92,15 @@ handoffs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
 )
+# At most one open hand-off per conversation, even when two replicas (or two requests) open
+# one at the same moment: the loser of the race gets an IntegrityError and joins the winner's.
+one_open_handoff = Index(
+    "uq_handoffs_open_conversation",
+    handoffs.c.conversation,
+    unique=True,
+    sqlite_where=handoffs.c.status == "open",
+    postgresql_where=handoffs.c.status == "open",
+)
 
 handoff_messages = Table(
     "handoff_messages",
@@ -99,11 +114,62 @@ handoff_messages = Table(
 )
 
 LOW_CONFIDENCE = 0.6
+# Ids are INTEGER (32-bit on PostgreSQL): a larger id from a client can match no row, and
+# PostgreSQL would reject it ("integer out of range") instead of finding nothing.
+MAX_ID = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+# Key of the advisory lock that serialises CREATE TABLE when replicas start together.
+SCHEMA_LOCK_KEY = 0x55_48_43_4D  # "SHCM"
 
 
 def utcnow() -> dt.datetime:
     """Timezone-aware now (UTC)."""
     return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes, PostgreSQL aware ones in the session time zone:
+    # callers always get aware UTC.
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _clean(value: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL characters (SQLite can): drop them, then cap the length.
+    return value.replace("\x00", "")[:limit]
+
+
+def _valid_id(value: int) -> bool:
+    return 1 <= value <= MAX_ID
+
+
+def _row_dict(row) -> dict[str, object]:
+    data = dict(row._mapping)
+    for key in ("created_at", "closed_at"):
+        if key in data:
+            data[key] = _utc(data[key])
+    return data
+
+
+def redacted_url(url: str) -> str:
+    """The database URL with its password masked (for logs and error messages)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # an unparsable URL: show its scheme only
+        return url.split(":", 1)[0] + "://***"
+
+
+def normalise_url(url: str) -> str:
+    """Map plain ``postgres://``/``postgresql://`` URLs to the installed psycopg 3 driver."""
+    # SQLAlchemy < 2.1 defaults to psycopg2, which is not a dependency, and does not know
+    # postgres:// at all, the scheme hosting platforms hand out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 @dataclass
@@ -169,8 +235,22 @@ def _row_to_handoff(row) -> Handoff:
         contact=row.contact,
         status=row.status,
         staff_thread_id=row.staff_thread_id,
-        created_at=row.created_at,
+        created_at=_utc(row.created_at),  # type: ignore[arg-type]
     )
+
+
+def _schema_lock(conn: Connection) -> None:
+    # Replicas starting together would race on CREATE TABLE (the loser fails with "already
+    # exists"): on PostgreSQL they take turns on an advisory lock held until the commit.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
+def create_tables(engine: Engine, tables: MetaData) -> None:
+    """Create the missing tables of ``tables``, safely when several replicas start at once."""
+    with engine.begin() as conn:
+        _schema_lock(conn)
+        tables.create_all(conn)
 
 
 def _similar(a: set[str], b: set[str]) -> float:
@@ -181,11 +261,43 @@ class StateStore:
     """Question log, feedback and hand-offs in one SQL database."""
 
     def __init__(self, url: str) -> None:
+        url = normalise_url(url)
         self.url = url
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        postgres = url.startswith("postgresql")
+        self.engine: Engine = create_engine(
+            url,
+            future=True,
+            pool_pre_ping=True,  # a replica survives a database restart
+            # Fail within seconds (and say so) instead of hanging on an unreachable server.
+            connect_args={"connect_timeout": 10} if postgres else {},
+        )
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        try:
+            self._create_schema()
+        except OperationalError as exc:
+            self.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            password = make_url(url).password
+            if password:
+                reason = reason.replace(str(password), "***")
+            raise StoreUnavailable(
+                f"cannot reach the state database {redacted_url(url)}: {reason}"
+            ) from None
+        logger.info("state store ready url=%s", redacted_url(url))
+
+    def _create_schema(self) -> None:
+        create_tables(self.engine, metadata)
+        try:
+            with self.engine.begin() as conn:
+                _schema_lock(conn)
+                # New tables got it from create_all; databases made before it get it here.
+                one_open_handoff.create(conn, checkfirst=True)
+        except IntegrityError:
+            logger.warning(
+                "conversations with two open hand-offs exist: close the extra ones so that "
+                "the one-open-hand-off-per-conversation index can be created"
+            )
 
     @classmethod
     def from_settings(cls, database_url: str | None, data_dir: Path) -> StateStore:
@@ -209,14 +321,14 @@ class StateStore:
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(questions).values(
-                    channel=channel,
+                    channel=_clean(channel, 16),
                     conversation=conversation,
-                    language=answer.language,
-                    question=question[:4000],
-                    answer=answer.answer[:8000],
+                    language=_clean(answer.language, 8),
+                    question=_clean(question, 4000),
+                    answer=_clean(answer.answer, 8000),
                     answered=answer.answered,
                     confidence=float(confidence),
-                    top_source=(f"{top.source} § {top.section}" if top else "")[:512],
+                    top_source=_clean(f"{top.source} § {top.section}" if top else "", 512),
                     created_at=utcnow(),
                 )
             )
@@ -224,13 +336,15 @@ class StateStore:
 
     def question(self, question_id: int, conversation: str) -> dict[str, object] | None:
         """A logged question, only if it belongs to ``conversation``."""
+        if not _valid_id(question_id):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(questions).where(
                     questions.c.id == question_id, questions.c.conversation == conversation
                 )
             ).first()
-        return dict(row._mapping) if row else None
+        return _row_dict(row) if row else None
 
     def record_feedback(
         self, question_id: int, channel: str, conversation: str, rating: int, comment: str = ""
@@ -244,10 +358,10 @@ class StateStore:
             result = conn.execute(
                 insert(feedback).values(
                     question_id=question_id,
-                    channel=channel,
+                    channel=_clean(channel, 16),
                     conversation=conversation,
                     rating=rating,
-                    comment=comment[:2000],
+                    comment=_clean(comment, 2000),
                     created_at=utcnow(),
                 )
             )
@@ -255,21 +369,25 @@ class StateStore:
 
     def add_feedback_comment(self, feedback_id: int, conversation: str, comment: str) -> bool:
         """Attach the founder's "what was wrong?" reply to their 👎."""
+        if not _valid_id(feedback_id):
+            return False
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(feedback)
                 .where(feedback.c.id == feedback_id, feedback.c.conversation == conversation)
-                .values(comment=comment[:2000])
+                .values(comment=_clean(comment, 2000))
             )
             return result.rowcount > 0
 
     def feedback_for(self, question_id: int) -> list[dict[str, object]]:
         """Feedback rows of one question (staff and tests)."""
+        if not _valid_id(question_id):
+            return []
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(feedback).where(feedback.c.question_id == question_id)
             ).all()
-        return [dict(r._mapping) for r in rows]
+        return [_row_dict(r) for r in rows]
 
     # --- hand-offs ---------------------------------------------------------------------------
 
@@ -289,28 +407,37 @@ class StateStore:
         existing = self.open_handoff_for(conversation)
         if existing is not None:
             return existing
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(handoffs).values(
-                    channel=channel,
-                    conversation=conversation,
-                    chat_id=chat_id,
-                    language=language,
-                    question=question[:4000],
-                    answer=answer[:8000],
-                    sources=json.dumps(sources or [], ensure_ascii=False),
-                    contact=contact[:500],
-                    status="open",
-                    created_at=utcnow(),
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    insert(handoffs).values(
+                        channel=_clean(channel, 16),
+                        conversation=conversation,
+                        chat_id=chat_id,
+                        language=_clean(language, 8),
+                        question=_clean(question, 4000),
+                        answer=_clean(answer, 8000),
+                        sources=json.dumps(sources or [], ensure_ascii=False),  # escapes NUL
+                        contact=_clean(contact, 500),
+                        status="open",
+                        created_at=utcnow(),
+                    )
                 )
-            )
-            handoff_id = int(result.inserted_primary_key[0])
+                handoff_id = int(result.inserted_primary_key[0])
+        except IntegrityError:
+            # Another request or replica opened one for this conversation a moment ago.
+            existing = self.open_handoff_for(conversation)
+            if existing is None:
+                raise
+            return existing
         handoff = self.handoff(handoff_id)
         assert handoff is not None
         return handoff
 
     def handoff(self, handoff_id: int) -> Handoff | None:
         """A hand-off by id."""
+        if not _valid_id(handoff_id):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(select(handoffs).where(handoffs.c.id == handoff_id)).first()
         return _row_to_handoff(row) if row else None
@@ -327,6 +454,8 @@ class StateStore:
 
     def handoff_by_thread(self, staff_thread_id: int) -> Handoff | None:
         """The newest hand-off posted under a staff-chat thread (message or forum topic)."""
+        if not -MAX_BIGINT <= staff_thread_id <= MAX_BIGINT:
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(handoffs)
@@ -350,25 +479,29 @@ class StateStore:
             conn.execute(
                 insert(handoff_messages).values(
                     handoff_id=handoff_id,
-                    direction=direction,
-                    author=author[:128],
-                    text=text[:8000],
+                    direction=_clean(direction, 8),
+                    author=_clean(author, 128),
+                    text=_clean(text, 8000),
                     created_at=utcnow(),
                 )
             )
 
     def handoff_messages(self, handoff_id: int) -> list[dict[str, object]]:
         """Messages of a hand-off in order."""
+        if not _valid_id(handoff_id):
+            return []
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(handoff_messages)
                 .where(handoff_messages.c.handoff_id == handoff_id)
                 .order_by(handoff_messages.c.id)
             ).all()
-        return [dict(r._mapping) for r in rows]
+        return [_row_dict(r) for r in rows]
 
     def close_handoff(self, handoff_id: int) -> bool:
         """Resolve a hand-off; False if it was not open."""
+        if not _valid_id(handoff_id):
+            return False
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(handoffs)

@@ -22,6 +22,9 @@ SECRET_SOURCES = (
     ("tests.web.helpers", "ADMIN_TOKEN"),
     ("tests.web.helpers", "WEBHOOK_SECRET"),
     ("tests.tg.test_service", "SECRET"),
+    ("tests.pg.server", "PASSWORD"),
+    ("tests.chroma_server.conftest", "CHROMA_TOKEN"),
+    ("tests.chroma_server.test_replicas", "WEBHOOK_SECRET"),
 )
 # Secrets written inline in tests (no constant to import).
 INLINE_SECRETS = ("test-admin-token-0123456789",)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.state import utcnow
+from bot.state import create_tables, utcnow
 
 metadata = MetaData()
 
@@ -73,7 +73,7 @@ class ChatStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(engine, metadata)  # race-safe when replicas start together
 
     # --- chat rows ---------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
             raise UsageError(f"no such file or folder: {', '.join(missing)}")
         from bot.service import running_service
 
-        service = running_service(settings.data_dir)
+        service = running_service(settings)
         if service is not None:
             # Two processes must never open the embedded store: the service does the work.
             report = _ingest_through_service(settings, service, list(args.paths))

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,18 @@ from bot.errors import DataDirLocked, StoreUnavailable
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "service.lock"
+
+
+def lock_path(settings: Settings) -> Path:
+    """The lock file that says which service owns this data dir.
+
+    Embedded store: one service per DATA_DIR, full stop. With a Chroma server the store is
+    shared safely, so replicas may share a DATA_DIR volume (docker compose --scale): the
+    lock is then per host, still stopping two services in one container or machine.
+    """
+    if settings.chroma_host:
+        return settings.data_dir / f"service-{socket.gethostname()}.lock"
+    return settings.data_dir / LOCK_NAME
 # While the Chroma server is unreachable at start-up, retry the first-run work this often.
 STORE_RETRY_SECONDS = 5.0
 
@@ -35,10 +48,10 @@ class DataDirLock:
     handle: object | None = None
 
     @classmethod
-    def acquire(cls, data_dir: Path, host: str, port: int) -> DataDirLock:
+    def acquire(cls, path: Path, host: str, port: int) -> DataDirLock:
         """Take the lock or raise DataDirLocked naming the process that holds it."""
+        data_dir = path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / LOCK_NAME
         handle = path.open("a+", encoding="utf-8")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -66,9 +79,9 @@ class DataDirLock:
             self.handle = None
 
 
-def running_service(data_dir: Path) -> dict[str, object] | None:
-    """The address of the service that owns ``data_dir``, or None when none runs."""
-    path = data_dir / LOCK_NAME
+def running_service(settings: Settings) -> dict[str, object] | None:
+    """The address of the service that owns the data dir, or None when none runs."""
+    path = lock_path(settings)
     if not path.exists():
         return None
     with path.open("a+", encoding="utf-8") as handle:
@@ -109,7 +122,7 @@ async def serve(settings: Settings) -> None:
     from bot.state import StateStore
     from bot.web.app import create_app
 
-    lock = DataDirLock.acquire(settings.data_dir, settings.host, settings.port)
+    lock = DataDirLock.acquire(lock_path(settings), settings.host, settings.port)
     telegram = None
     state = None
     background: list[asyncio.Task[None]] = []
@@ -117,8 +130,10 @@ async def serve(settings: Settings) -> None:
         assistant = Assistant(settings)
 
         def prepare() -> None:
+            assistant.starting = True
             index_if_empty(assistant, show_progress=err_console.is_terminal)
             assistant.warm_up()
+            assistant.starting = False
 
         try:
             await asyncio.to_thread(prepare)

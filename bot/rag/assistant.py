@@ -126,6 +126,9 @@ class Assistant:
             refresh_seconds=settings.index_refresh_seconds,
         )
         self.indexer = Indexer(settings, self.store, self.embeddings)
+        # True while the service's start-up work (first-run indexing, warm-up) is pending:
+        # /readyz stays 503 meanwhile, so no traffic arrives at a half-built index.
+        self.starting = False
         self._ingest_lock = threading.Lock()
         self._local = threading.local()
         # Generative answers are optional; the extractive answer below is always the fallback.

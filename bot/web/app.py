@@ -374,6 +374,8 @@ def create_app(
             chunks = await run_in_threadpool(check)
         except StoreUnavailable as exc:
             raise HTTPException(503, "vector store unreachable") from exc
+        if getattr(assistant, "starting", False):
+            raise HTTPException(503, "starting: indexing the knowledge folder")
         if chunks <= 0:
             raise HTTPException(503, "index is empty")
         return {"status": "ready", "chunks": chunks}

@@ -316,7 +316,8 @@ class Indexer:
         report: IngestReport,
         progress: ProgressCallback | None,
     ) -> int:
-        """Embed in full batches across documents; write each document once it is complete."""
+        """Embed in full batches across documents; after each batch, write the documents it
+        completed in one store write."""
         total = sum(len(chunks) for _, chunks, _ in docs)
         if total == 0:
             for path, _, previous in docs:  # parsed but empty: nothing to write
@@ -331,30 +332,37 @@ class Indexer:
         for start in range(0, len(queue), EMBED_BATCH):
             batch = queue[start : start + EMBED_BATCH]
             texts = [docs[d][1][i].index_text for d, i in batch]
+            complete: list[int] = []
             for (d, _), vector in zip(batch, embeddings.embed_documents(texts), strict=True):
                 vectors[d].append(vector)
                 if len(vectors[d]) == len(docs[d][1]):
-                    self._write(docs[d], vectors.pop(d), report)
+                    complete.append(d)
+            # One store write per batch, not per document: each embedded-Chroma upsert holds
+            # the GIL for tens of ms, and 32 of them in a row stalled answers for seconds
+            # (benchmarks/production_load.py, part 2).
+            self._write([(docs[d], vectors.pop(d)) for d in complete], report)
             done += len(batch)
             if progress:
                 progress(done, total)
-        for d in list(vectors):  # documents with no chunks
-            self._write(docs[d], vectors.pop(d), report)
+        self._write([(docs[d], vectors.pop(d)) for d in list(vectors)], report)  # no chunks
         return total
 
     def _write(
         self,
-        doc: tuple[Path, list[Chunk], IndexedDocument | None],
-        vectors: list[list[float]],
+        docs: list[tuple[tuple[Path, list[Chunk], IndexedDocument | None], list[list[float]]]],
         report: IngestReport,
     ) -> None:
-        """Store one document's chunks, then drop its previous version."""
-        path, chunks, previous = doc
-        # New version first, then drop the old: a crash in between is repaired next run.
+        """Store complete documents' chunks in one write, then drop their previous versions."""
+        if not docs:
+            return
+        chunks = [c for (_, doc_chunks, _), _ in docs for c in doc_chunks]
+        vectors = [v for _, doc_vectors in docs for v in doc_vectors]
+        # New versions first, then drop the old: a crash in between is repaired next run.
         self.store.add(
             [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks], vectors
         )
-        if previous is not None:
-            keep = {c.id for c in chunks}
-            self.store.delete([i for i in previous.chunk_ids if i not in keep])
-        (report.updated if previous else report.added).append(self._display(path))
+        for (path, doc_chunks, previous), _ in docs:
+            if previous is not None:
+                keep = {c.id for c in doc_chunks}
+                self.store.delete([i for i in previous.chunk_ids if i not in keep])
+            (report.updated if previous else report.added).append(self._display(path))

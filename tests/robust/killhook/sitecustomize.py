@@ -1,8 +1,9 @@
 """Loaded by the ingest subprocess of test_kill_ingest (via PYTHONPATH) to mark a kill point.
 
-After the N-th document is written to the store (``ROBUST_PAUSE_AFTER_WRITES``), it tells the
-test on stderr and blocks reading stdin, so the test's SIGKILL lands at a known point of the
-run: some documents written, the rest not, without any sleep or timing guess.
+After the N-th store write (``ROBUST_PAUSE_AFTER_WRITES``; the indexer writes once per
+embedding batch, every document the batch completed), it tells the test on stderr and blocks
+reading stdin, so the test's SIGKILL lands at a known point of the run: some documents
+written, the rest not, without any sleep or timing guess.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from bot.web import create_app
 
@@ -322,7 +323,8 @@ def test_admin_page_lists_uploads_and_deletes(browser, knowledge_assistant, stat
         page.once("dialog", lambda dialog: dialog.accept())
         row.get_by_role("button", name="Delete uploads/desk-rental.md").click()
         page.get_by_text("Deleted uploads/desk-rental.md").wait_for()
-        assert page.locator("#sources tr", has_text="uploads/desk-rental.md").count() == 0
+        # The message comes before the list is reloaded: wait for the row to go (or time out).
+        expect(page.locator("#sources tr", has_text="uploads/desk-rental.md")).to_have_count(0)
         assert not (knowledge_assistant.settings.knowledge_dir / "uploads" / "desk-rental.md").exists()
     finally:
         context.close()

@@ -145,3 +145,64 @@ def test_ingest_while_the_service_runs_is_handed_to_it(tmp_path):
         service.send_signal(signal.SIGTERM)
         output, _ = service.communicate(timeout=60)
     assert service.returncode == 0, output[-2000:]
+
+
+def test_sigterm_lets_an_in_flight_upload_finish_and_index(tmp_path):
+    """SIGTERM while a staff upload is half sent: the upload completes, is indexed, exit 0."""
+    import socket as sockets
+
+    from bot.rag.assistant import Assistant
+    from tests.conftest import make_settings
+    from tests.rag.files import write_md
+
+    knowledge = tmp_path / "knowledge"
+    write_md(knowledge / "hub.md", "Hub", "hub", {"How big is the hub?": "The hub is 1,758 m²."})
+    data = tmp_path / "data"
+    port = free_port()
+    service = start(data, port, KNOWLEDGE_DIR=str(knowledge))
+    boundary = "in-flight-boundary-81c2"
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"desk.md\"\r\n"
+        "Content-Type: text/markdown\r\n\r\n"
+        "---\ntitle: Desk rental\nlanguage: en\n---\n\n# Desk rental\n\n"
+    ).encode()
+    tail = (
+        "## Can I rent a single desk?\n\nSingle desks can be rented by the week.\n"
+        f"\r\n--{boundary}--\r\n"
+    ).encode()
+    try:
+        wait_healthy(port, service)
+        conn = sockets.create_connection(("127.0.0.1", port), timeout=120)
+        conn.sendall(
+            f"POST /api/admin/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer test-admin-token-0123456789\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(head) + len(tail)}\r\nConnection: close\r\n\r\n".encode()
+            + head
+        )
+        # The service streams an upload into a hidden .part file: once it exists, the request
+        # is being handled (polling another process's state, not timing).
+        uploads = knowledge / "uploads"
+        end = time.monotonic() + 60
+        while not (uploads.is_dir() and any(uploads.glob(".upload-*.part"))):
+            assert time.monotonic() < end, "the upload never started"
+            time.sleep(0.05)
+        service.send_signal(signal.SIGTERM)
+        conn.sendall(tail)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+        conn.close()
+    finally:
+        if service.poll() is None:
+            service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=90)
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert b" 200 " in status_line, reply[:500]
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["source"] == "uploads/desk.md"
+    assert service.returncode == 0, output[-2000:]
+    assert "Traceback" not in output
+    # Nothing half written: the file is in place, no partial left, the index holds it whole.
+    assert (uploads / "desk.md").is_file() and not list(uploads.glob(".upload-*"))
+    docs = Assistant(make_settings(data, knowledge)).store.documents()
+    assert docs["uploads/desk.md"].complete and docs["hub.md"].complete

@@ -132,3 +132,44 @@ def test_store_down_then_back_without_a_new_assistant(
         assert back.answered and back.answer == up.answer
     finally:
         server.stop()
+
+
+def test_staff_ingest_py_writes_to_the_server_and_a_running_replica_sees_it(
+    chroma_proxy: TokenProxy, tmp_path: Path, shared_embeddings
+) -> None:
+    """No service owns this machine's data dir: ingest.py indexes into the Chroma server
+    itself (which is safe to share), and a replica elsewhere answers from it at once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.chroma_server.conftest import remote_env
+    from tests.conftest import ROOT
+
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    shutil.copy(KNOWLEDGE / "en" / "hub-overview.md", knowledge / "hub-overview.md")
+    replica_settings = remote_settings(tmp_path / "replica", chroma_proxy.port,
+                                       knowledge_dir=knowledge, collection="staff-ingest")  # fmt: skip
+    replica = Assistant(replica_settings, embeddings=shared_embeddings)
+    assert replica.ensure_index() is not None
+    assert not replica.answer("Where is the zebracorn test kit?").answered
+
+    write_md(knowledge / "zebracorn.md", "Zebracorn test kit", "faq", {
+        "Where is the zebracorn test kit?": "The zebracorn test kit is kept in room Z-42.",
+    })  # fmt: skip
+    env = {**os.environ, **remote_env(chroma_proxy.port, "staff-ingest"), "HF_HUB_OFFLINE": "1",
+           "KNOWLEDGE_DIR": str(knowledge), "DATA_DIR": str(tmp_path / "staff")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "ingest.py", "--json"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["added"] == 1 and report["unchanged"] == 1 and report["chunks_embedded"] == 1
+    assert "handed to the running service" not in done.stderr
+    assert not (tmp_path / "staff" / "chroma").exists()  # nothing embedded on the staff side
+
+    answer = replica.answer("Where is the zebracorn test kit?")
+    assert answer.answered and "Z-42" in answer.answer

@@ -130,7 +130,7 @@ class HybridRetriever:
         logger.info("keyword index rebuilt chunks=%d version=%s", len(ids), version[:8] or "-")
         return len(ids)
 
-    def refresh_if_changed(self, force_check: bool = False) -> bool:
+    def refresh_if_changed(self) -> bool:
         """Rebuild when the store's version moved on (checked at most every refresh_seconds).
 
         One thread rebuilds; the others keep answering from the previous snapshot meanwhile.
@@ -139,7 +139,7 @@ class HybridRetriever:
         snapshot = self._snapshot
         if snapshot is None:
             return False
-        if not force_check and time.monotonic() - self._checked_at < self.refresh_seconds:
+        if time.monotonic() - self._checked_at < self.refresh_seconds:
             return False
         if not self._rebuilding.acquire(blocking=False):
             return False

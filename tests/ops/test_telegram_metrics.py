@@ -20,20 +20,10 @@ from tests.tg.conftest import (
     wait_sent,
 )
 from tests.tg.fake_bot_api import FakeBotAPI, callback_update, user_json
+from tests.web.helpers import ZEBRA_DOC
 
 AREA_KO = "서울창업허브 호치민의 면적은 얼마인가요?"
 OFF_TOPIC_KO = "김치찌개 레시피 알려주세요"
-ZEBRA_DOC = """---
-title: "Zebra visitor policy"
-language: en
-topic: house-rules
-last_verified: 2026-11-20
----
-
-# Zebra visitor policy
-
-Zebras are allowed in the coworking space of the hub on Fridays only.
-"""
 TOTAL = "assistant_answers_total"
 HIST = "assistant_answer_duration_seconds_count"
 

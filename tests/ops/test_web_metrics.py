@@ -13,25 +13,11 @@ from bot.metrics import ANSWER_OUTCOMES, CHANNELS, INGEST_TRIGGERS, metrics_for
 from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.ops.helpers import Samples, delta, parse_metrics, value
-from tests.web.helpers import ADMIN_TOKEN, FakeAssistant, web_settings
+from tests.web.helpers import ADMIN_TOKEN, ZEBRA_DOC, FakeAssistant, web_settings
 
 AREA_KO = "서울창업허브 호치민의 면적은 얼마인가요?"
 OUT_OF_SCOPE = "What is the capital of France?"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-ZEBRA_DOC = """---
-title: "Zebra visitor policy"
-language: en
-topic: house-rules
-last_verified: 2026-11-20
----
-
-# Zebra visitor policy
-
-## Are zebras allowed in the coworking space of the hub?
-
-Zebras are allowed in the coworking space of Seoul Startup Hub Ho Chi Minh on Fridays only,
-and each zebra must be registered at the reception desk before noon.
-"""
 
 
 def scrape(client: TestClient) -> Samples:

@@ -116,3 +116,20 @@ def iter_chunks(data: bytes, size: int) -> Iterator[bytes]:
     """``data`` in pieces of ``size`` bytes (a chunked request body)."""
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+# A made-up house rule: a fact no real document holds, so answers can only come from it.
+ZEBRA_DOC = """---
+title: "Zebra visitor policy"
+language: en
+topic: house-rules
+last_verified: 2026-11-20
+---
+
+# Zebra visitor policy
+
+## Are zebras allowed in the coworking space of the hub?
+
+Zebras are allowed in the coworking space of Seoul Startup Hub Ho Chi Minh on Fridays only,
+and each zebra must be registered at the reception desk before noon.
+"""

@@ -8,23 +8,12 @@ from fastapi.testclient import TestClient
 from bot.web import create_app
 
 from .helpers import ADMIN_TOKEN, web_settings
+from .helpers import ZEBRA_DOC as ZEBRA_TEXT
+
+ZEBRA_DOC = ZEBRA_TEXT.encode()
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ZEBRA_QUESTION = "Are zebras allowed in the coworking space of the hub?"
-ZEBRA_DOC = b"""---
-title: "Zebra visitor policy"
-language: en
-topic: house-rules
-last_verified: 2026-11-20
----
-
-# Zebra visitor policy
-
-## Are zebras allowed in the coworking space of the hub?
-
-Zebras are allowed in the coworking space of Seoul Startup Hub Ho Chi Minh on Fridays only,
-and each zebra must be registered at the reception desk before noon.
-"""
 
 
 @pytest.fixture()

@@ -46,8 +46,13 @@ def request(port: int, path: str, body: Any = None, headers: dict[str, str] | No
         f"http://127.0.0.1:{port}{path}", data=data, method=method,
         headers={"Content-Type": "application/json", **(headers or {})},
     )  # fmt: skip
+    return send(req)
+
+
+def send(req: urllib.request.Request) -> tuple[int, Any]:
+    """Send ``req``; returns (status, parsed JSON body), for error statuses too."""
     try:
-        with urllib.request.urlopen(req, timeout=120) as reply:
+        with urllib.request.urlopen(req, timeout=300) as reply:
             return reply.status, json.load(reply)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
@@ -65,11 +70,7 @@ def upload(port: int, name: str, content: bytes) -> tuple[int, Any]:
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
                  "Authorization": f"Bearer {ADMIN}"},
     )  # fmt: skip
-    try:
-        with urllib.request.urlopen(req, timeout=300) as reply:
-            return reply.status, json.load(reply)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    return send(req)
 
 
 def webhook(port: int, api: FakeBotAPI, chat_id: int, text: str, lang: str = "ko") -> None:

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from bot.errors import StoreUnavailable
-from bot.rag.answer import UNAVAILABLE, Answer
+from bot.rag.answer import Answer
 from bot.rag.indexer import IngestReport
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ INGEST_TRIGGERS = (
 )  # fmt: skip
 INGEST_RESULTS = ("ok", "partial", "failed")
 FILE_OUTCOMES = ("added", "updated", "unchanged", "deleted", "renamed", "failed", "skipped")
-UNAVAILABLE_TEXTS = frozenset(UNAVAILABLE.values())
 
 
 class _Store(Protocol):
@@ -245,7 +244,7 @@ def answer_outcome(answer: Answer) -> str:
     """answered, declined, or unavailable (the store was down: the polite fixed reply)."""
     if answer.answered:
         return "answered"
-    return "unavailable" if answer.answer in UNAVAILABLE_TEXTS else "declined"
+    return "unavailable" if answer.unavailable else "declined"
 
 
 _shared: weakref.WeakKeyDictionary[object, Metrics] = weakref.WeakKeyDictionary()

@@ -79,6 +79,8 @@ class Answer:
     language: str
     sources: list[Source] = field(default_factory=list)
     confidence: float = 0.0
+    # The store could not be reached: the text asks the founder to try again later.
+    unavailable: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape shared by the CLI and the HTTP API."""

@@ -199,7 +199,7 @@ class Assistant:
             self._local.retrieval = retrieval
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
-            return Answer(message(UNAVAILABLE, lang), False, lang)
+            return Answer(message(UNAVAILABLE, lang), False, lang, unavailable=True)
         conf = confidence(retrieval)
         logger.debug(
             "retrieval lang=%s coverage=%.2f dense=%.2f conf=%.2f",

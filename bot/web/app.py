@@ -62,7 +62,6 @@ WEBHOOK_BODY_LIMIT = 1024 * 1024
 HANDOFFS_PER_HOUR = 5
 FEEDBACK_PER_MINUTE = 60
 LANGUAGES = frozenset({"ko", "en", "vi", "ja"})
-UNAVAILABLE_TEXTS = frozenset(UNAVAILABLE.values())
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -198,7 +197,7 @@ def create_app(
         except StoreUnavailable as exc:
             lang = language or detect_language(body.question)
             raise HTTPException(503, message(UNAVAILABLE, lang)) from exc
-        if not answer.answered and answer.answer in UNAVAILABLE_TEXTS:
+        if answer.unavailable:
             raise HTTPException(503, answer.answer)
         return await finish(body.question, conversation_id, answer, conf)
 
@@ -240,7 +239,7 @@ def create_app(
                 answer, conf = await run_in_threadpool(
                     answer_question, body.question, language, f"web:{conversation_id}", on_token
                 )
-                if not answer.answered and answer.answer in UNAVAILABLE_TEXTS:
+                if answer.unavailable:
                     await queue.put(("error", {"detail": answer.answer}))
                     return
                 final = await finish(body.question, conversation_id, answer, conf)

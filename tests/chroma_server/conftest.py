@@ -61,6 +61,13 @@ def _wait_http(
     raise AssertionError(f"{url} did not come up")
 
 
+def _terminate(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a server we started and wait for it."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 class ChromaServer:
     """`chroma run --path … --host 127.0.0.1 --port …`, restartable on the same port and path."""
 
@@ -86,9 +93,7 @@ class ChromaServer:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then wait)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        _terminate(self.process)
         self.process = None
 
 
@@ -141,9 +146,7 @@ class TokenProxy:
 
     def stop(self) -> None:
         """Stop nginx."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        _terminate(self.process)
 
 
 @pytest.fixture(scope="session")

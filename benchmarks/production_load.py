@@ -52,6 +52,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# One nearest-rank percentile for every benchmark.
+from benchmarks.widget_load import percentile
+
 UNLIMITED_RATE = 10_000_000
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 # Shaped like a Bot API token (bot id:secret) but fake; it only ever reaches 127.0.0.1.
@@ -83,14 +86,6 @@ SCRUBBED_ENV = (
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) by nearest rank; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def free_port() -> int:

@@ -179,10 +179,10 @@ class KnowledgeStore:
         with self._guard("count"):
             return collection.count()
 
-    def heartbeat(self) -> None:
-        """Raise StoreUnavailable when the store cannot answer."""
+    def heartbeat(self) -> int:
+        """The number of chunks; StoreUnavailable when the store cannot answer."""
         try:
-            self.count()
+            return self.count()
         except StoreUnavailable:
             raise
         except Exception as exc:

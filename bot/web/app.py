@@ -365,12 +365,8 @@ def create_app(
     async def readyz() -> dict[str, object]:
         """The store answers and the index holds chunks."""
 
-        def check() -> int:
-            assistant.store.heartbeat()
-            return assistant.store.count()
-
         try:
-            chunks = await run_in_threadpool(check)
+            chunks = await run_in_threadpool(assistant.store.heartbeat)
         except StoreUnavailable as exc:
             raise HTTPException(503, "vector store unreachable") from exc
         if getattr(assistant, "starting", False):

@@ -49,13 +49,13 @@ class FakeStore:
         self.chunks = chunks
         self.reachable = reachable
 
-    def heartbeat(self) -> None:
+    def heartbeat(self) -> int:
         if not self.reachable:
             raise StoreUnavailable("down")
+        return self.chunks
 
     def count(self) -> int:
-        self.heartbeat()
-        return self.chunks
+        return self.heartbeat()
 
 
 class FakeAssistant:

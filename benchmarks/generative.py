@@ -29,7 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings
+from bot.config import DEFAULT_EMBEDDING_MODEL, Settings
 from bot.evaluation import Prediction, Question, evaluate, load_questions
 from bot.rag.assistant import Assistant, LazyEmbeddings
 
@@ -70,22 +70,25 @@ def run(generator: str, base: Settings, embeddings: LazyEmbeddings, questions: l
             written += 1
         retrieval = assistant.last_retrieval
         topics = [c.topic for c in retrieval.candidates] if retrieval is not None else []
-        return Prediction(topics, answer.answer, answer.answered, seconds)
+        return Prediction(topics, answer.answer, answer.lead, answer.outcome, seconds)
 
     report = evaluate(generator, questions, pipeline)
     summary = report.to_dict()
-    overall = report.by_language.get("all")
-    n = overall.n if overall else 0
-    facts = overall.fact if overall else 0.0
+    cells = [c for (lang, _), c in report.scores.items() if lang == "all"]
+    n = sum(c.in_scope for c in cells)
+    facts = sum(c.fact_answer for c in cells)
+    oos = sum(c.oos for c in cells)
+    oos_declined = sum(c.oos_declined for c in cells)
+    declined = sum(c.declined_in_scope for c in cells)
     return {
         "generator": generator,
         "fact": facts / n if n else 0.0,
-        "refusal_precision": summary["refusal_precision"],
-        "refusal_recall": summary["refusal_recall"],
+        "refusal_precision": oos_declined / (oos_declined + declined) if oos_declined + declined else 1.0,
+        "refusal_recall": oos_declined / oos if oos else 1.0,
         "p50": summary["latency_ms_p50"],
         "p95": summary["latency_ms_p95"],
         "llm_written": written,
-        "answered": n - report.in_scope_declined + report.oos_total - report.oos_declined,
+        "answered": n - declined + oos - oos_declined,
         "fallbacks": {k: v for k, v in assistant.llm_fallbacks.counts.items() if v},
         "load_s": round(load_seconds, 1),
         "misses": report.misses,
@@ -107,7 +110,7 @@ def main() -> int:
         logging.getLogger("bot.rag.generate").setLevel(logging.DEBUG)
 
     questions = spread(load_questions(args.file), args.limit)
-    embeddings = LazyEmbeddings("packaged")
+    embeddings = LazyEmbeddings(DEFAULT_EMBEDDING_MODEL)
     with tempfile.TemporaryDirectory() as tmp:
         base = Settings(_env_file=None, data_dir=Path(tmp), knowledge_dir=ROOT / "knowledge")  # type: ignore[call-arg]
         Assistant(base, embeddings=embeddings).ingest()

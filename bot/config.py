@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_EMBEDDING_MODEL = "packaged:all-MiniLM-L6-v2"
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
 
 
 class Settings(BaseSettings):
@@ -20,17 +20,20 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     knowledge_dir: Path = Path("./knowledge")
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
-    # Languages the embedding model reads well; empty = all (set it empty for a multilingual
-    # model). The packaged MiniLM is trained on English; on Vietnamese (Latin script) it still
-    # helps, on Korean and Japanese it is noise (measured with `python -m bot eval`).
-    embedding_languages: Annotated[list[str], NoDecode] = ["en", "vi"]
+    # Languages the embedding model reads well; empty = all (the default multilingual-e5-small
+    # reads all four). For EMBEDDING_MODEL=packaged (English MiniLM) set "en,vi": on Korean
+    # and Japanese its similarities are noise (measured with `python -m bot eval`).
+    embedding_languages: Annotated[list[str], NoDecode] = []
     collection_name: str = "knowledge"
 
     # Retrieval and answering thresholds (tuned with `python -m bot eval`).
     top_k: int = Field(default=5, ge=1, le=50)
     candidate_k: int = Field(default=30, ge=5, le=500)
     fusion: Literal["rrf", "weighted"] = "weighted"
-    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Confidence scale (bot/rag/scoring.py): below min_confidence the assistant declines,
+    # below sure_confidence it answers but marks the answer unsure and offers the staff.
+    min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    sure_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     answer_max_chars: int = Field(default=1200, ge=100, le=4000)
 
     # Ingestion limits.

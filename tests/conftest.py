@@ -1,6 +1,6 @@
 """Shared fixtures: settings in temp dirs, one real index of knowledge/ per test session.
 
-No test touches the network: the embedding model is the packaged one, Chroma telemetry
+No test touches the network: the embedding model is the packaged default, Chroma telemetry
 is off, and every server a test talks to runs on 127.0.0.1.
 """
 
@@ -49,10 +49,11 @@ def indexed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def shared_embeddings():
-    """The packaged model, loaded once for every test that needs real embeddings."""
+    """The default packaged model, loaded once for every test that needs real embeddings."""
+    from bot.config import DEFAULT_EMBEDDING_MODEL
     from bot.rag.assistant import LazyEmbeddings
 
-    lazy = LazyEmbeddings("packaged")
+    lazy = LazyEmbeddings(DEFAULT_EMBEDDING_MODEL)
     lazy()
     return lazy
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from bot.rag.retrieval import Candidate, Retrieval
-from bot.rag.text import split_sentences, tokenize
+from bot.rag.glossary import Glossary
+from bot.rag.retrieval import Candidate, Retrieval, Sentence
+from bot.rag.scoring import LeadFeatures, Scorer
+from bot.rag.text import (
+    is_bare_reply,
+    opens_with_reference,
+    points_elsewhere,
+    question_kind,
+    states_kind,
+    tokenize,
+)
 
 LANGUAGE_NAMES = {
     "en": {"en": "English", "ko": "Korean", "vi": "Vietnamese", "ja": "Japanese"},
@@ -72,7 +81,13 @@ class Source:
 
 @dataclass
 class Answer:
-    """What every channel formats: the text, whether it answers, its language and sources."""
+    """What every channel formats: the text, whether it answers, its language and sources.
+
+    ``lead`` is the one or two sentences that state what was asked; ``details`` the rest of
+    the passage (channels may show it behind "more"). ``answer`` is both, lead first.
+    ``outcome`` is "answered", "unsure" (shown, with the hand-off to staff offered),
+    "declined" or "smalltalk" (a greeting or "what can you do?" answered from the topics).
+    """
 
     answer: str
     answered: bool
@@ -81,6 +96,20 @@ class Answer:
     confidence: float = 0.0
     # The store could not be reached: the text asks the founder to try again later.
     unavailable: bool = False
+    lead: str = ""
+    details: str = ""
+    outcome: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.lead:
+            self.lead = self.answer
+        if not self.outcome:
+            self.outcome = "answered" if self.answered else "declined"
+
+    @property
+    def unsure(self) -> bool:
+        """Shown, but the founder should be offered a person (low confidence)."""
+        return self.outcome == "unsure"
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape shared by the CLI and the HTTP API."""
@@ -88,6 +117,9 @@ class Answer:
             "answer": self.answer,
             "answered": self.answered,
             "language": self.language,
+            "lead": self.lead,
+            "details": self.details,
+            "outcome": self.outcome,
             "sources": [asdict(s) for s in self.sources],
         }
 
@@ -111,26 +143,138 @@ def to_source(candidate: Candidate, score: float | None = None) -> Source:
     )
 
 
-def extract_passage(text: str, retrieval: Retrieval, max_chars: int) -> str:
-    """The sentences of ``text`` that answer the question, in document order, within max_chars."""
-    text = text.strip()
-    if len(text) <= max_chars:
-        return text
-    sentences = split_sentences(text)
-    wanted = set(retrieval.expanded_tokens)
-    scored = []
+def _tokens(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadFeatures]:
+    """The lead model's evidence for each sentence of a passage."""
+    if not sentences:
+        return []
+    asked = question_kind(retrieval.question)
+    yes_no = asked == "yes-no"
+    index = retrieval.snapshot.index if retrieval.snapshot is not None else None
+    best_similarity = max(s.similarity for s in sentences)
+    reliable = retrieval.dense_reliable and retrieval.query_vector is not None
+    features = []
     for position, sentence in enumerate(sentences):
-        tokens = set(tokenize(sentence))
-        overlap = len(tokens & wanted) / (len(wanted) or 1)
-        scored.append((overlap, -position, position, sentence))
-    chosen: list[tuple[int, str]] = []
-    used = 0
-    for _, _, position, sentence in sorted(scored, reverse=True):
-        if used + len(sentence) + 1 > max_chars and chosen:
-            continue
-        chosen.append((position, sentence))
-        used += len(sentence) + 1
-        if used >= max_chars * 0.8:
-            break
-    passage = " ".join(sentence for _, sentence in sorted(chosen))
-    return passage[:max_chars]
+        overlap = (
+            index.sentence_overlap(retrieval.query_tokens, _tokens(sentence.text), retrieval.synonyms)
+            if index is not None
+            else 0.0
+        )
+        features.append(
+            LeadFeatures(
+                similarity=sentence.similarity,
+                similarity_gap=sentence.similarity - best_similarity,
+                overlap=overlap,
+                answer_type=float(states_kind(sentence.text, asked)),
+                first=position == 0,
+                bare_reply=is_bare_reply(sentence.text) and not yes_no,
+                dangling=points_elsewhere(sentence.text),
+                short=len(sentence.text) < 25,
+                about=Glossary.mentions(sentence.text, retrieval.about),
+                dense_reliable=reliable,
+            )
+        )
+    return features
+
+
+def choose_lead(
+    sentences: list[Sentence],
+    retrieval: Retrieval,
+    scorer: Scorer,
+    budget: int,
+) -> tuple[list[Sentence], list[Sentence]]:
+    """Split a passage's sentences into the lead (one or two that state what was asked) and
+    the rest, both in document order.
+
+    Sentences are scored by the lead model (similarity to the question, shared words, the
+    kind of fact asked for); the best one leads, joined by a neighbour when both fit within
+    ``budget`` characters and the neighbour is needed: it is the sentence a pronoun or a bare
+    "No." refers to, or it scores nearly as well.
+    """
+    if not sentences:
+        return [], []
+    yes_no = question_kind(retrieval.question) == "yes-no"
+    scores = [scorer.lead(f) for f in lead_features(sentences, retrieval)]
+    # A sentence pointing at text around it ("as follows:", "아래") never leads when another can.
+    eligible = [i for i, s in enumerate(sentences) if not points_elsewhere(s.text)] or list(
+        range(len(sentences))
+    )
+    best = max(eligible, key=lambda i: (scores[i], -i))
+    chosen = {best}
+    text = sentences[best].text
+    cap = int(budget * LEAD_STRETCH)
+    if is_bare_reply(text) and best + 1 < len(sentences):
+        # "아닙니다." alone says nothing: the next sentence carries the fact.
+        chosen.add(best + 1)
+    elif opens_with_reference(text) and best > 0:
+        # "It was signed …": show what "it" is.
+        chosen.add(best - 1)
+    else:
+        # Two sentences when they fit: the fact is often in the runner-up sentence (each
+        # sentence of the knowledge base stands on its own, so they read well in order).
+        others = [
+            i
+            for i in eligible
+            if i != best
+            and len(text) + len(sentences[i].text) + 1 <= cap
+            and not is_bare_reply(sentences[i].text)
+            and ends_sentence(sentences[i].text)
+            and not (opens_with_reference(sentences[i].text) and i - 1 not in chosen)
+        ]
+        if others:
+            chosen.add(max(others, key=lambda i: (scores[i], -abs(i - best))))
+    if not yes_no:
+        # A bare "No." leads only a yes/no question.
+        chosen = {i for i in chosen if not is_bare_reply(sentences[i].text)} or chosen
+    lead = [sentences[i] for i in sorted(chosen)]
+    rest = [s for i, s in enumerate(sentences) if i not in chosen]
+    return lead, rest
+
+
+# A two-sentence lead may run this far over the language's budget ("about 300 characters").
+LEAD_STRETCH = 1.2
+# Lead length: about two sentences, shorter in Korean and Japanese (denser scripts).
+LEAD_BUDGET = {"ko": 150, "ja": 150}
+DEFAULT_LEAD_BUDGET = 300
+
+
+def ends_sentence(text: str) -> bool:
+    """A full sentence or a list item, not a title or a label left over from a page."""
+    stripped = text.rstrip(" )\"'”’」』")
+    return stripped.endswith((".", "!", "?", "。", "！", "？", ":", "：")) or text.lstrip()[:1] in "-*•"
+
+
+def lead_budget(language: str) -> int:
+    """Characters a lead should stay within for a language."""
+    return LEAD_BUDGET.get(language, DEFAULT_LEAD_BUDGET)
+
+
+def join_sentences(sentences: list[Sentence]) -> str:
+    """Sentences back into text: list items on their own lines, CJK without extra spaces."""
+    out = ""
+    for sentence in sentences:
+        text = sentence.text
+        if not out:
+            out = text
+        elif text.startswith(("-", "*", "•")) or text[:2].rstrip(".").isdigit():
+            out += "\n" + text
+        elif out[-1] in "。！？":
+            out += text
+        else:
+            out += " " + text
+    return out
+
+
+def trim_to(text: str, limit: int) -> str:
+    """Cut text at the last sentence or word boundary within ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in ("\n", "。", ". ", " "):
+        at = cut.rfind(mark)
+        if at > limit // 2:
+            return cut[: at + len(mark)].rstrip() + " …"
+    return cut.rstrip() + "…"

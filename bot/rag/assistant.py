@@ -3,45 +3,48 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
 from bot.errors import StoreUnavailable
+from bot.rag import smalltalk
 from bot.rag.answer import (
     DECLINE,
     LANGUAGE_NAMES,
     OTHER_LANGUAGE_NOTE,
     UNAVAILABLE,
     Answer,
-    extract_passage,
+    choose_lead,
+    join_sentences,
+    lead_budget,
     message,
     to_source,
+    trim_to,
 )
-from bot.rag.embeddings import load_embeddings
+from bot.rag.conversation import ConversationMemory, resolve
+from bot.rag.embeddings import embed_questions, load_embeddings
 from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
 from bot.rag.glossary import Glossary
 from bot.rag.indexer import Indexer, IngestReport, ProgressCallback
 from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
+from bot.rag.scoring import DecisionFeatures, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
-from bot.rag.text import detect_language
+from bot.rag.text import detect_language, split_question, strip_diacritics, tokenize
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
-# A second section of the answering document is quoted when it scores this close to the first.
-SECOND_PASSAGE_RATIO = 0.75
-# Keyword coverage a question needs to count as covered, per language: CJK tokens are
-# character pairs and Vietnamese adds diacritic-free twins, so the scales differ.
-# Calibrated on eval/questions.jsonl (`python -m bot eval`); confidence 0.5 = threshold.
-COVERAGE_THRESHOLD = {"en": 0.30, "ko": 0.19, "ja": 0.18, "vi": 0.45}
-DEFAULT_COVERAGE_THRESHOLD = 0.30
+# A second section of the answering document is added to the details when it scores this
+# close to the first (rank logits).
+SECOND_PASSAGE_GAP = 1.0
 
 
 class LazyEmbeddings:
@@ -66,32 +69,25 @@ class LazyEmbeddings:
         return self._model
 
 
-@dataclass(frozen=True)
-class Confidence:
-    """How sure retrieval is that the knowledge base covers the question (0.5 = threshold)."""
-
-    value: float
-    coverage: float
-    dense: float
-    names: int
-
-
-def confidence(retrieval: Retrieval, top_n: int = 5) -> Confidence:
-    """Keyword coverage of the best candidates, raised when a programme name was asked about.
-
-    Dense similarity is reported but not trusted here: the default English model gives
-    unrelated Korean or Vietnamese text similarities as high as related text.
-    """
+def decision_features(retrieval: Retrieval, top_n: int = 5) -> DecisionFeatures:
+    """The evidence the decision model weighs: the best chunk and its lead over other topics."""
     top = retrieval.candidates[:top_n]
-    if not top:
-        return Confidence(0.0, 0.0, 0.0, retrieval.names)
-    coverage = max(c.coverage for c in top)
-    dense = max(c.dense for c in top)
-    threshold = COVERAGE_THRESHOLD.get(retrieval.language, DEFAULT_COVERAGE_THRESHOLD)
-    value = min(1.0, 0.5 * coverage / threshold)
-    if retrieval.names:
-        value = max(value, 0.5)
-    return Confidence(round(value, 4), coverage, dense, retrieval.names)
+    best = top[0]
+    other = next((c for c in retrieval.candidates if c.topic != best.topic), None)
+    return DecisionFeatures(
+        rank=best.score,
+        margin=best.score - other.score if other is not None else 5.0,
+        coverage=max(c.coverage for c in top),
+        dense=best.dense,
+        heading=best.heading_similarity,
+        lift=max(best.dense_lift, best.heading_lift),
+        unseen=retrieval.unseen,
+        unseen_pairs=retrieval.unseen_pairs,
+        names=retrieval.names,
+        words=len({t for t in retrieval.query_tokens if "_" not in t}),
+        language=retrieval.language,
+        dense_reliable=retrieval.dense_reliable and retrieval.query_vector is not None,
+    )
 
 
 def normalise_question(question: str) -> str:
@@ -126,6 +122,10 @@ class Assistant:
             refresh_seconds=settings.index_refresh_seconds,
         )
         self.indexer = Indexer(settings, self.store, self.embeddings)
+        self.scorer = self.retriever.scorer
+        # Subjects of recent turns, for follow-ups ("How big is it?") without an LLM.
+        self.conversations = ConversationMemory()
+        self.intents = smalltalk.IntentMatcher(lambda texts: embed_questions(self.embeddings(), texts))
         # True while the service's start-up work (first-run indexing, warm-up) is pending:
         # /readyz stays 503 meanwhile, so no traffic arrives at a half-built index.
         self.starting = False
@@ -157,11 +157,19 @@ class Assistant:
                     self.retriever.refresh()
         return report
 
+    def index_stale(self) -> bool:
+        """Whether stored chunks were embedded by another model or index format."""
+        return bool(self.store.embedders() - {self.indexer.embedder})
+
     def ensure_index(self, progress: ProgressCallback | None = None) -> IngestReport | None:
-        """Index the knowledge folder when the store is empty (first run on a new machine)."""
+        """Index the knowledge folder when the store is empty (first run on a new machine) or
+        was written by another embedding model or index format (an upgrade)."""
         if self.store.count() > 0:
-            return None
-        logger.info("index empty: ingesting %s", self.settings.knowledge_dir)
+            if not self.index_stale():
+                return None
+            logger.info("index written by another model or format: re-embedding")
+        else:
+            logger.info("index empty: ingesting %s", self.settings.knowledge_dir)
         return self.ingest(progress=progress)
 
     def sources(self) -> list[IndexedDocument]:
@@ -169,9 +177,9 @@ class Assistant:
         return sorted(self.store.documents().values(), key=lambda d: d.source)
 
     def warm_up(self) -> None:
-        """Load the model and keyword index now rather than on the first question."""
+        """Load the model, keyword index and small-talk exemplars now, not on the first question."""
         self.retriever.refresh()
-        self.embeddings().embed_query("warm up")
+        self.intents.nearest(np.asarray(self.embeddings().embed_query("warm up"), dtype=np.float32))
 
     # --- answering ---------------------------------------------------------------------------
 
@@ -184,7 +192,7 @@ class Assistant:
     ) -> Answer:
         """Answer from the documents, or decline in the question's language.
 
-        ``conversation`` ("tg:<chat>", "web:<id>") scopes follow-up history; ``on_token``
+        ``conversation`` ("tg:<chat>", "web:<id>") scopes follow-up memory; ``on_token``
         receives generated text as it arrives (generative answers only).
         """
         text = normalise_question(question)
@@ -192,32 +200,121 @@ class Assistant:
         self._local.retrieval = None
         if not text:
             return Answer(message(DECLINE, lang), False, lang)
+        talk = smalltalk.classify(text)
+        if talk is not None and talk.intent:
+            return self._small_talk(talk.intent, lang)
+        if talk is not None and talk.remainder:
+            text = talk.remainder  # "안녕하세요, 주소가 …" → the question without the greeting
         generator = self.generator
         query = generator.standalone(text, conversation) if generator else text
         try:
-            retrieval = self.retriever.retrieve(query, lang)
-            self._local.retrieval = retrieval
+            vector = self.retriever.embed(query, lang)
+            completed = self._resolve(text, conversation) if generator is None else text
+            if completed != text:
+                # A follow-up that lacks its subject: asked about the previous turn's subject.
+                query = completed
+                parts = [self._judge(completed, lang)]
+            else:
+                pieces = split_question(query)
+                parts = [
+                    self._judge(part, lang, vector if len(pieces) == 1 else None)
+                    for part in pieces
+                ]
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
             return Answer(message(UNAVAILABLE, lang), False, lang, unavailable=True)
-        conf = confidence(retrieval)
-        logger.debug(
-            "retrieval lang=%s coverage=%.2f dense=%.2f conf=%.2f",
-            lang, conf.coverage, conf.dense, conf.value,
-        )  # fmt: skip
-        if not retrieval.candidates or conf.value < self.settings.min_confidence:
+        if max(v for _, v in parts) < self.settings.sure_confidence:
+            # Not a confident answer: a greeting or "what can you do?" worded in a way the
+            # phrase table missed is recognised by meaning instead.
+            intent, similarity = self.intents.nearest(vector)
+            if similarity >= self.scorer.smalltalk_above:
+                return self._small_talk(intent, lang)
+        retrieval, value = parts[0]
+        self._local.retrieval = retrieval
+        answered = [(r, v) for r, v in parts if v >= self._decline_below and r.candidates]
+        self._remember(conversation, query, text, bool(answered))
+        if not answered:
             # Out of scope: the LLM is never asked.
-            declined = Answer(message(DECLINE, lang), False, lang, confidence=conf.value)
+            declined = Answer(message(DECLINE, lang), False, lang, confidence=value)
             if generator is not None:
                 generator.remember(conversation, text, "")
             return declined
-        extractive = self._extractive(retrieval, lang, conf.value)
+        if len(parts) > 1:
+            return self._combined(parts, lang)
+        extractive = self._extractive(retrieval, lang, value)
         if generator is None:
             return extractive
-        result = self._generative(generator, query, retrieval, lang, conf.value, on_token)
+        result = self._generative(generator, query, retrieval, lang, value, on_token)
         final = result or extractive
         generator.remember(conversation, text, final.answer)
         return final
+
+    @property
+    def _decline_below(self) -> float:
+        return self.settings.min_confidence
+
+    def _judge(
+        self, question: str, lang: str, vector: np.ndarray | None = None
+    ) -> tuple[Retrieval, float]:
+        """Retrieve for one question and rate (0..1, see scoring.to_confidence) how sure it is."""
+        retrieval = self.retriever.retrieve(question, lang, vector)
+        if not retrieval.candidates:
+            return retrieval, 0.0
+        features = decision_features(retrieval)
+        value = to_confidence(self.scorer.decide(features), self.scorer)
+        logger.debug(
+            "retrieval lang=%s rank=%.2f margin=%.2f coverage=%.2f dense=%.3f unseen=%.2f conf=%.2f",
+            lang, features.rank, features.margin, features.coverage, features.dense,
+            features.unseen, value,
+        )  # fmt: skip
+        return retrieval, value
+
+    def _outcome(self, value: float) -> str:
+        if value < self._decline_below:
+            return "declined"
+        return "unsure" if value < self.settings.sure_confidence else "answered"
+
+    def _resolve(self, question: str, conversation: str | None) -> str:
+        """A follow-up completed with the previous turn's subject (see conversation.py)."""
+        previous = self.conversations.last(conversation)
+        if previous is None:
+            return question
+        glossary = self.retriever.glossary
+        if glossary.mentions_subject(question) or NAMES_THE_HUB.search(question):
+            return question  # "How big is the hub?" has its subject
+        forms = [form for entry, form in glossary.match_forms(question) if not (entry.subject or entry.concept)]
+        rest = question
+        for form in forms:
+            rest = rest.replace(form, " ")
+        tokens = [t for t in tokenize(glossary.strip_subject(rest)) if "_" not in t]
+        # A proper name no document uses ("capital of France?") is a new subject.
+        proper = [w.lower() for w in PROPER_NAME.findall(rest)]
+        if not forms and proper and self.retriever.unseen_share(proper) > 0:
+            return question
+        words = {strip_diacritics(t) for t in tokens}
+        return resolve(question, forms, len(words), previous)
+
+    def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
+        """Remember what this turn was about: the names in the question as searched (so a
+        chain of follow-ups keeps its subject), else — if it was answered — the words the
+        founder typed (a declined question leaves nothing to follow up on)."""
+        if not conversation:
+            return
+        glossary = self.retriever.glossary
+        forms = [
+            form
+            for entry, form in glossary.match_forms(query)
+            if not (entry.subject or entry.concept)
+        ]
+        # Without a programme name, the question's words (minus the hub's name) are its subject.
+        words = " ".join(glossary.strip_subject(typed).split())
+        if len(tokenize(words)) < 2 or not answered:
+            words = ""
+        self.conversations.remember(conversation, query, list(dict.fromkeys(forms)), words)
+
+    def _small_talk(self, intent: str, lang: str) -> Answer:
+        text = smalltalk.reply(intent, lang, self.retriever.documents_by_language())
+        return Answer(text, True, lang, confidence=1.0, lead=text, outcome="smalltalk")
 
     def _generative(
         self,
@@ -246,35 +343,82 @@ class Assistant:
         if generated is None:
             return None
         sources = [to_source(candidates[i]) for i in generated.cited]
-        return Answer(generated.text, True, lang, sources, confidence=value)
+        return Answer(
+            generated.text, True, lang, sources, confidence=value, outcome=self._outcome(value)
+        )
 
-    def _extractive(self, retrieval: Retrieval, lang: str, value: float) -> Answer:
-        """The answer quoted from the best passages (no LLM)."""
-        chosen = self._choose(retrieval, lang)
-        passage = extract_passage(chosen.text, retrieval, self.settings.answer_max_chars)
+    def _lead_and_details(
+        self, retrieval: Retrieval, chosen: Candidate, lang: str, budget: int
+    ) -> tuple[str, str]:
+        sentences = self.retriever.sentences(retrieval, chosen)
+        lead, rest = choose_lead(sentences, retrieval, self.scorer, lead_budget(lang))
+        details = join_sentences(rest)
         second = self._second_passage(retrieval, chosen)
         if second is not None:
-            budget = self.settings.answer_max_chars - len(passage)
-            if budget > 120:
-                passage += "\n\n" + extract_passage(second.text, retrieval, budget)
-        if chosen.language and chosen.language != lang and lang in OTHER_LANGUAGE_NOTE:
-            names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
-            note = OTHER_LANGUAGE_NOTE[lang].format(lang=names.get(chosen.language, chosen.language))
-            passage = f"{note}\n{passage}"
+            details = f"{details}\n\n{second.text}".strip()
+        lead_text = join_sentences(lead)
+        return lead_text, trim_to(details, max(budget - len(lead_text), 0))
+
+    def _extractive(self, retrieval: Retrieval, lang: str, value: float) -> Answer:
+        """The answer quoted from the best passage, its most relevant sentences first (no LLM)."""
+        chosen = self._choose(retrieval, lang)
+        lead, details = self._lead_and_details(
+            retrieval, chosen, lang, self.settings.answer_max_chars
+        )
+        note = self._language_note(chosen, lang)
         sources = [to_source(chosen)]
-        if second is not None:
-            sources.append(to_source(second))
         seen_docs = {chosen.metadata.get("path")}
         for candidate in self._ranked_for(retrieval, lang)[1:]:
             if len(sources) >= 3:
                 break
             if candidate.metadata.get("path") in seen_docs:
                 continue
-            if candidate.score < 0.5 * retrieval.candidates[0].score:
+            if candidate.language not in (lang, chosen.language):
+                continue  # a translation of what is cited says nothing new to this founder
+            if candidate.score < retrieval.candidates[0].score - 2 * SECOND_PASSAGE_GAP:
                 break
             seen_docs.add(candidate.metadata.get("path"))
             sources.append(to_source(candidate))
-        return Answer(passage, True, lang, sources, confidence=value)
+        text = "\n\n".join(part for part in (f"{note}\n{lead}" if note else lead, details) if part)
+        return Answer(
+            text, True, lang, sources, confidence=value, lead=lead, details=details,
+            outcome=self._outcome(value),
+        )  # fmt: skip
+
+    def _combined(self, parts: list[tuple[Retrieval, float]], lang: str) -> Answer:
+        """Two questions in one message: each answered by its own lead, the weaker decides."""
+        leads: list[str] = []
+        details: list[str] = []
+        sources = []
+        seen: set[str] = set()
+        values = []
+        budget = self.settings.answer_max_chars // len(parts)
+        for retrieval, value in parts:
+            values.append(value)
+            if value < self._decline_below or not retrieval.candidates:
+                continue
+            chosen = self._choose(retrieval, lang)
+            if chosen.id in seen:
+                continue
+            seen.add(chosen.id)
+            lead, rest = self._lead_and_details(retrieval, chosen, lang, budget)
+            note = self._language_note(chosen, lang)
+            leads.append(f"{note}\n{lead}" if note else lead)
+            details.append(rest)
+            sources.append(to_source(chosen))
+        value = min(values)
+        lead = "\n\n".join(leads)
+        detail = "\n\n".join(d for d in details if d)
+        return Answer(
+            "\n\n".join(p for p in (lead, detail) if p), True, lang, sources, confidence=value,
+            lead=lead, details=detail, outcome="unsure" if value < self._decline_below else self._outcome(value),
+        )  # fmt: skip
+
+    def _language_note(self, chosen: Candidate, lang: str) -> str:
+        if chosen.language and chosen.language != lang and lang in OTHER_LANGUAGE_NOTE:
+            names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
+            return OTHER_LANGUAGE_NOTE[lang].format(lang=names.get(chosen.language, chosen.language))
+        return ""
 
     def _second_passage(self, retrieval: Retrieval, chosen: Candidate) -> Candidate | None:
         """Another section of the same document that scores nearly as well, if there is one."""
@@ -283,7 +427,7 @@ class Assistant:
                 continue
             if candidate.metadata.get("path") != chosen.metadata.get("path"):
                 continue
-            if candidate.score >= SECOND_PASSAGE_RATIO * max(chosen.score, 1e-9):
+            if candidate.score >= chosen.score - SECOND_PASSAGE_GAP:
                 return candidate
             return None
         return None
@@ -292,20 +436,64 @@ class Assistant:
         """Candidates with those in the question's language first among near-equals."""
         return sorted(
             retrieval.candidates[: self.settings.top_k * 2],
-            key=lambda c: -(c.score * (1.15 if c.language == lang else 1.0)),
+            key=lambda c: -(c.score + (LANGUAGE_PREFERENCE if c.language == lang else 0.0)),
         )
 
     def _choose(self, retrieval: Retrieval, lang: str) -> Candidate:
         """The passage to answer from: best topic, in the question's language when possible."""
         best = retrieval.candidates[0]
+        if best.language != lang and not self._has_topic_in(retrieval, best.topic, lang):
+            # The best topic has no document in the question's language, but the runner-up may
+            # ("NATEC LOI" is in agencies, English and Korean only, and in loi-2022, also
+            # Japanese): prefer answering in the founder's language.
+            topics = list(dict.fromkeys(c.topic for c in retrieval.candidates))
+            runner_up = topics[1] if len(topics) > 1 else None
+            lift = max(best.dense_lift, best.heading_lift)
+            near = [
+                c
+                for c in retrieval.candidates[: self.settings.top_k * 2]
+                if c.language == lang
+                and c.topic == runner_up
+                # as good on the language-neutral evidence: how far it stands out, and words
+                and max(c.dense_lift, c.heading_lift) >= lift - LANGUAGE_SWITCH_LIFT
+                and c.coverage >= best.coverage
+            ]
+            if near:
+                best = max(near, key=lambda c: c.score)
         # No passage in the question's language: English is the founders' common second
         # language, so it is preferred over, say, Korean for a Vietnamese question.
         for fallback in dict.fromkeys((lang, "en")):
-            for candidate in retrieval.candidates[: self.settings.top_k * 2]:
-                if candidate.topic == best.topic and candidate.language == fallback:
-                    return candidate
+            same = [
+                c
+                for c in retrieval.candidates[: self.settings.top_k * 2]
+                if c.topic == best.topic and c.language == fallback
+            ]
+            if same:
+                return max(same, key=lambda c: c.score)
             found = self.retriever.best_in_language(retrieval, best.topic, fallback)
-            if found is not None and found.keyword > 0:
+            if found is not None and (found.keyword > 0 or found.dense > 0):
                 found.score = best.score
                 return found
         return best
+
+    def _has_topic_in(self, retrieval: Retrieval, topic: str, lang: str) -> bool:
+        snap = retrieval.snapshot
+        if snap is None:
+            return False
+        return any(
+            snap.chunk_language[row] == lang
+            and str(snap.metadatas[chunk_id].get("topic") or snap.metadatas[chunk_id].get("path", ""))
+            == topic
+            for row, chunk_id in enumerate(snap.index.ids)
+        )
+
+
+# A capitalised Latin word after the first one ("… of France?").
+PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
+# How much less a runner-up topic's passage in the question's language may stand out (cosine
+# above its language's median) and still answer instead of a best topic with no such document.
+LANGUAGE_SWITCH_LIFT = 0.01
+# "the hub" in any language: a question naming it has its subject, whatever came before.
+NAMES_THE_HUB = re.compile(r"\bhub\b|허브|ハブ", re.IGNORECASE)
+# Rank-logit bonus of a passage in the question's language among near-equals.
+LANGUAGE_PREFERENCE = 0.5

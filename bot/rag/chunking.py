@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from bot.rag.loaders import ParsedDocument
+from bot.rag.text import split_sentences
 
 Metadata = dict[str, str | int | float | bool]
 
@@ -27,6 +28,21 @@ class Chunk:
     def index_text(self) -> str:
         """What is embedded and keyword-indexed: title and section path give the body context."""
         return index_text(self.text, self.metadata)
+
+    @property
+    def heading(self) -> str:
+        """The innermost heading over the chunk: in the knowledge base, the founder's question."""
+        return heading_of(self.metadata)
+
+    @property
+    def sentences(self) -> list[str]:
+        """The chunk's sentences, each embedded on its own so answers can lead with one."""
+        return split_sentences(self.text)
+
+
+def heading_of(metadata: Metadata) -> str:
+    """The last part of a chunk's section path ("" before the first heading)."""
+    return str(metadata.get("section", "")).rsplit(" > ", 1)[-1].strip()
 
 
 def index_text(text: str, metadata: Metadata) -> str:

@@ -41,7 +41,6 @@ class Glossary:
     def __init__(self, entries: list[GlossaryEntry]) -> None:
         self.entries = entries
         # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
-        # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
         self._patterns = sorted(
             (
                 (_norm(form), strip_diacritics(form.lower()), form, entry)
@@ -75,6 +74,29 @@ class Glossary:
                 )
             )
         return cls(entries)
+
+    def forms_about(self, entries: list[GlossaryEntry]) -> frozenset[str]:
+        """Normalised forms of what a question is about: the programme names it mentions, or
+        the hub itself when it names none (a founder asking the hub's bot means the hub)."""
+        named = [e for e in entries if not (e.concept or e.subject)]
+        chosen = named or [e for e in self.entries if e.subject and e.topic]
+        return frozenset(_norm(f) for e in chosen for f in e.forms if _norm(f))
+
+    @staticmethod
+    def mentions(text: str, forms: frozenset[str]) -> bool:
+        """Whether the text contains any of the normalised forms."""
+        haystack = _norm(text)
+        return any(form in haystack for form in forms)
+
+    def mentions_subject(self, text: str) -> bool:
+        """Whether the text names the hub itself (the subject with a home topic), in any
+        language; the city and the country are subjects too, but they are only the setting."""
+        haystack = _norm(text)
+        return any(
+            pattern in haystack
+            for pattern, _, _, entry in self._patterns
+            if entry.subject and entry.topic
+        )
 
     def strip_subject(self, query: str) -> str:
         """The query without the corpus-wide subject's names (the hub's own name)."""

@@ -14,17 +14,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
 from bot.errors import AssistantError, IngestError
-from bot.rag.chunking import Chunk, chunk_document
+from bot.rag.chunking import Chunk, Metadata, chunk_document
+from bot.rag.embeddings import embed_questions, embedder_id
 from bot.rag.loaders import SUPPORTED_SUFFIXES, ParserPool
 from bot.rag.store import IndexedDocument, KnowledgeStore
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 32
+# Chunks per embedding round: their sentences and headings are embedded together, then the
+# documents completed by the round are written in one store write.
+EMBED_BATCH = 16
+# Bumped when what is embedded per chunk changes, so older indexes are re-embedded.
+INDEX_FORMAT = "sentences-1"
 IGNORED_NAMES = frozenset({"readme.md", "readme.txt"})
 
 ProgressCallback = Callable[[int, int], None]
@@ -164,6 +170,9 @@ class Indexer:
         self.store = store
         self._embeddings_factory = embeddings_factory
         self._knowledge_root = settings.knowledge_dir.expanduser().resolve()
+        model = getattr(embeddings_factory, "name", settings.embedding_model)
+        # Stored with every chunk: a chunk written by another model or format is re-embedded.
+        self.embedder = f"{embedder_id(str(model))}|{INDEX_FORMAT}"
 
     def _display(self, path: Path) -> str:
         try:
@@ -221,7 +230,12 @@ class Indexer:
                 )
                 continue
             previous = indexed.get(key)
-            if previous and previous.complete and previous.content_hashes == {digest}:
+            if (
+                previous
+                and previous.complete
+                and previous.content_hashes == {digest}
+                and previous.embedders == {self.embedder}
+            ):
                 report.unchanged.append(display)
             else:
                 pending.append((path, digest, previous))
@@ -266,6 +280,8 @@ class Indexer:
                 continue
             self.store.delete(doc.chunk_ids)
             report.deleted.append(doc.source)
+        if report.changed:
+            self._delete_leftover_sentences()
         report.seconds = time.perf_counter() - started
         logger.info(
             "ingest done added=%d updated=%d unchanged=%d deleted=%d renamed=%d failed=%d "
@@ -296,17 +312,26 @@ class Indexer:
         return moves
 
     def _move(self, doc: IndexedDocument, path: Path, display: str, digest: str) -> None:
-        """Re-key a renamed file's chunks without embedding anything again."""
+        """Re-key a renamed file's chunks and sentences without embedding anything again."""
         from bot.rag.chunking import chunk_id
 
         stored = self.store.get_embeddings(doc.chunk_ids)
+        new_ids: dict[str, str] = {}
         ids, texts, metas, vectors = [], [], [], []
-        for text, meta, vector in stored.values():
+        for old_id, (text, meta, vector) in stored.items():
             meta = {**meta, "path": self._key(path), "source": display}
-            ids.append(chunk_id(self._key(path), digest, int(meta.get("chunk_index", 0))))
+            new_ids[old_id] = chunk_id(self._key(path), digest, int(meta.get("chunk_index", 0)))
+            ids.append(new_ids[old_id])
             texts.append(text)
             metas.append(meta)
             vectors.append(vector)
+        sentences = list(self.store.iter_sentences(doc.chunk_ids))
+        self.store.add_sentences(
+            [f"{new_ids[s.chunk_id]}#{s.position}" for s in sentences],
+            [s.text for s in sentences],
+            [_sentence_meta(new_ids[s.chunk_id], s.kind, s.position) for s in sentences],
+            [list(s.embedding) for s in sentences],
+        )
         self.store.add(ids, texts, metas, vectors)
         self.store.delete([i for i in doc.chunk_ids if i not in set(ids)])
 
@@ -316,8 +341,8 @@ class Indexer:
         report: IngestReport,
         progress: ProgressCallback | None,
     ) -> int:
-        """Embed in full batches across documents; after each batch, write the documents it
-        completed in one store write."""
+        """Embed every chunk's sentences and heading, in rounds across documents; after each
+        round, write the documents it completed in one store write."""
         total = sum(len(chunks) for _, chunks, _ in docs)
         if total == 0:
             for path, _, previous in docs:  # parsed but empty: nothing to write
@@ -327,42 +352,116 @@ class Indexer:
         if progress:
             progress(0, total)
         queue = [(d, i) for d, (_, chunks, _) in enumerate(docs) for i in range(len(chunks))]
-        vectors: dict[int, list[list[float]]] = {d: [] for d in range(len(docs))}
+        done_chunks: dict[int, list[_EmbeddedChunk]] = {d: [] for d in range(len(docs))}
+        heading_cache: dict[str, list[float]] = {}
         done = 0
         for start in range(0, len(queue), EMBED_BATCH):
             batch = queue[start : start + EMBED_BATCH]
-            texts = [docs[d][1][i].index_text for d, i in batch]
+            chunks = [docs[d][1][i] for d, i in batch]
+            embedded = _embed_chunks(embeddings, chunks, heading_cache)
             complete: list[int] = []
-            for (d, _), vector in zip(batch, embeddings.embed_documents(texts), strict=True):
-                vectors[d].append(vector)
-                if len(vectors[d]) == len(docs[d][1]):
+            for (d, _), item in zip(batch, embedded, strict=True):
+                done_chunks[d].append(item)
+                if len(done_chunks[d]) == len(docs[d][1]):
                     complete.append(d)
-            # One store write per batch, not per document: each embedded-Chroma upsert holds
-            # the GIL for tens of ms, and 32 of them in a row stalled answers for seconds
+            # One store write per round, not per document: each embedded-Chroma upsert holds
+            # the GIL for tens of ms, and many in a row stalled answers for seconds
             # (benchmarks/production_load.py, part 2).
-            self._write([(docs[d], vectors.pop(d)) for d in complete], report)
+            self._write([(docs[d], done_chunks.pop(d)) for d in complete], report)
             done += len(batch)
             if progress:
                 progress(done, total)
-        self._write([(docs[d], vectors.pop(d)) for d in list(vectors)], report)  # no chunks
+        self._write([(docs[d], done_chunks.pop(d)) for d in list(done_chunks)], report)
         return total
 
     def _write(
         self,
-        docs: list[tuple[tuple[Path, list[Chunk], IndexedDocument | None], list[list[float]]]],
+        docs: list[tuple[tuple[Path, list[Chunk], IndexedDocument | None], list[_EmbeddedChunk]]],
         report: IngestReport,
     ) -> None:
-        """Store complete documents' chunks in one write, then drop their previous versions."""
+        """Store complete documents (sentences first, then chunks), then drop previous versions."""
         if not docs:
             return
-        chunks = [c for (_, doc_chunks, _), _ in docs for c in doc_chunks]
-        vectors = [v for _, doc_vectors in docs for v in doc_vectors]
+        items = [item for _, doc_items in docs for item in doc_items]
+        rewritten = [
+            item.chunk.id
+            for (_, _, previous), doc_items in docs
+            if previous is not None
+            for item in doc_items
+            if item.chunk.id in set(previous.chunk_ids)
+        ]
+        if rewritten:
+            # Same content, new model or format: its old sentences may number differently.
+            self.store.delete_sentences(rewritten)
+        sentence_ids, sentence_texts, sentence_metas, sentence_vectors = [], [], [], []
+        for item in items:
+            for position, (kind, text, vector) in enumerate(item.sentences):
+                sentence_ids.append(f"{item.chunk.id}#{position}")
+                sentence_texts.append(text)
+                sentence_metas.append(_sentence_meta(item.chunk.id, kind, position))
+                sentence_vectors.append(vector)
         # New versions first, then drop the old: a crash in between is repaired next run.
+        self.store.add_sentences(sentence_ids, sentence_texts, sentence_metas, sentence_vectors)
         self.store.add(
-            [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks], vectors
+            [item.chunk.id for item in items],
+            [item.chunk.text for item in items],
+            [{**item.chunk.metadata, "embedder": self.embedder} for item in items],
+            [item.vector for item in items],
         )
         for (path, doc_chunks, previous), _ in docs:
             if previous is not None:
                 keep = {c.id for c in doc_chunks}
                 self.store.delete([i for i in previous.chunk_ids if i not in keep])
             (report.updated if previous else report.added).append(self._display(path))
+
+    def _delete_leftover_sentences(self) -> None:
+        """Sentences whose chunk is gone (a run killed between the two deletes)."""
+        live = {c.id for c in self.store.iter_chunks(include_text=False)}
+        leftover = sorted(self.store.sentence_chunk_ids() - live)
+        if leftover:
+            logger.info("deleting sentences of %d removed chunks", len(leftover))
+            self.store.delete_sentences(leftover)
+
+
+@dataclass
+class _EmbeddedChunk:
+    chunk: Chunk
+    # (kind, text, vector) for the heading (if any) then each sentence, in order.
+    sentences: list[tuple[str, str, list[float]]]
+    vector: list[float]
+
+
+def _sentence_meta(chunk_id: str, kind: str, position: int) -> Metadata:
+    return {"chunk_id": chunk_id, "kind": kind, "position": position}
+
+
+def _embed_chunks(
+    embeddings: Embeddings, chunks: list[Chunk], heading_cache: dict[str, list[float]]
+) -> list[_EmbeddedChunk]:
+    """Embed each chunk's heading (as a question) and sentences (as passages) in two calls.
+
+    The chunk's own vector is the normalised mean of its sentence vectors: one embedding pass
+    over the text instead of two, and a chunk is near a question when its sentences are.
+    """
+    headings = [c.heading for c in chunks]
+    new_headings = list(dict.fromkeys(h for h in headings if h and h not in heading_cache))
+    for heading, vector in zip(
+        new_headings, embed_questions(embeddings, new_headings), strict=True
+    ):
+        heading_cache[heading] = vector
+    sentence_lists = [c.sentences or [c.text] for c in chunks]
+    flat = [s for sentences in sentence_lists for s in sentences]
+    vectors = embeddings.embed_documents(flat) if flat else []
+    result: list[_EmbeddedChunk] = []
+    offset = 0
+    for chunk, heading, sentences in zip(chunks, headings, sentence_lists, strict=True):
+        own = vectors[offset : offset + len(sentences)]
+        offset += len(sentences)
+        mean = np.mean(np.asarray(own, dtype=np.float32), axis=0)
+        norm = float(np.linalg.norm(mean)) or 1.0
+        items: list[tuple[str, str, list[float]]] = []
+        if heading:
+            items.append(("heading", heading, heading_cache[heading]))
+        items.extend(("sentence", s, v) for s, v in zip(sentences, own, strict=True))
+        result.append(_EmbeddedChunk(chunk, items, (mean / norm).tolist()))
+    return result

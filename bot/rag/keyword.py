@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -10,12 +11,39 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.rag.text import _stem_en, tokenize
+from bot.rag.text import _stem_en, strip_diacritics, tokenize
 
 _LATIN_WORD = re.compile(r"\b[a-z]{5,}\b")
 
 
 UNSEEN_WEIGHT = 2.0
+
+
+_VI_MARK = re.compile(
+    r"[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE
+)
+_WORD = re.compile(r"\w+")
+
+
+def _accent_maps(
+    texts: Sequence[str],
+) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]]:
+    """Plain form → (most frequent accented form, its count), for Vietnamese words and pairs."""
+    word_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    pair_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in texts:
+        if not _VI_MARK.search(text):
+            continue
+        words = [w.lower() for w in _WORD.findall(text)]
+        for word in words:
+            if _VI_MARK.search(word):
+                word_counts[strip_diacritics(word)][word] += 1
+        for a, b in itertools.pairwise(words):
+            if _VI_MARK.search(a) or _VI_MARK.search(b):
+                pair_counts[f"{strip_diacritics(a)} {strip_diacritics(b)}"][f"{a} {b}"] += 1
+    words_map = {plain: forms.most_common(1)[0] for plain, forms in word_counts.items()}
+    pairs_map = {plain: forms.most_common(1)[0] for plain, forms in pair_counts.items()}
+    return words_map, pairs_map
 
 
 def _deletes(word: str) -> set[str]:
@@ -43,6 +71,9 @@ class KeywordIndex:
             # bm25s needs at least one token per document.
             self._bm25.index([tokens or ["\u2205"] for tokens in token_lists], show_progress=False)
         self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        # Vietnamese typed without diacritics ("hub o dau"): the corpus's own spelling of each
+        # plain word and word pair, most frequent first ("dau tu" → "đầu tư", "o" → "ở").
+        self._accents = _accent_maps(texts)
         # Spelling variants one edit away (SymSpell-style delete index) of corpus words.
         self._by_delete: dict[str, set[str]] = defaultdict(set)
         for token in self._df:
@@ -120,6 +151,78 @@ class KeywordIndex:
         total = sum(self.idf(t) for t in unique)
         hit = sum(self.idf(t) for t in covered)
         return hit / total if total else 0.0
+
+    def unseen_share(
+        self,
+        query_tokens: Sequence[str],
+        synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
+    ) -> float:
+        """IDF-weighted share of the query's words that no chunk uses (glossary forms whose
+        synonyms occur count as seen): the plainest sign a question is out of scope."""
+        unique = {t for t in query_tokens if "_" not in t}
+        if not unique:
+            return 0.0
+        seen = {t for t in unique if self._df.get(t, 0) > 0}
+        for typed, forms in synonyms:
+            if any(self._df.get(f, 0) > 0 for f in forms):
+                seen |= typed & unique
+        total = sum(self.idf(t) for t in unique)
+        return sum(self.idf(t) for t in unique - seen) / total if total else 0.0
+
+    def unseen_pair_share(self, query_tokens: Sequence[str]) -> float:
+        """Share of the query's word pairs ("thu_nhap", "share_price") that no chunk uses:
+        in Vietnamese a pair is often one word, whose syllables alone are common."""
+        pairs = {t for t in query_tokens if "_" in t}
+        if not pairs:
+            return 0.0
+        return sum(1 for t in pairs if self._df.get(t, 0) == 0) / len(pairs)
+
+    def sentence_overlap(
+        self,
+        query_tokens: Sequence[str],
+        sentence_tokens: set[str],
+        synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
+    ) -> float:
+        """IDF-weighted share of the query's words found in one sentence's tokens."""
+        unique = {t for t in query_tokens if "_" not in t}
+        if not unique:
+            return 0.0
+        covered = {t for t in unique if t in sentence_tokens}
+        for typed, forms in synonyms:
+            if forms & sentence_tokens:
+                covered |= typed & unique
+        total = sum(self.idf(t) for t in unique)
+        return sum(self.idf(t) for t in covered) / total if total else 0.0
+
+    def restore_diacritics(self, text: str) -> str:
+        """Vietnamese written without diacritics, with the corpus's diacritics put back: each
+        word takes its spelling from the more frequent corpus pair it is part of ("o dau" →
+        "ở đâu", "dau tu" → "đầu tư"), else its most frequent spelling alone. Text that has
+        any diacritic is returned unchanged."""
+        if _VI_MARK.search(text):
+            return text
+        words, pairs = self._accents
+        tokens = re.findall(r"\w+|\W+", text)
+        positions = [i for i, t in enumerate(tokens) if t[:1].isalnum()]
+        chosen: dict[int, tuple[int, str]] = {}  # position -> (evidence count, spelling)
+        for a, b in itertools.pairwise(positions):
+            if b != a + 2 or tokens[a + 1].strip():
+                continue
+            found = pairs.get(f"{tokens[a].lower()} {tokens[b].lower()}")
+            if found is None:
+                continue
+            form, count = found
+            first, second = form.split(" ")
+            for position, spelling in ((a, first), (b, second)):
+                if count > chosen.get(position, (0, ""))[0]:
+                    chosen[position] = (count, spelling)
+        out = list(tokens)
+        for i in positions:
+            if i in chosen:
+                out[i] = chosen[i][1]
+            elif tokens[i].lower() in words:
+                out[i] = words[tokens[i].lower()][0]
+        return "".join(out)
 
     def correct_spelling(self, text: str) -> str:
         """Replace Latin words unknown to the corpus by the most frequent corpus word one

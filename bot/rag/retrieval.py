@@ -1,4 +1,15 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 keyword search, fused, with glossary query expansion."""
+"""Hybrid retrieval: sentence- and heading-level dense search + BM25 keyword search, scored together.
+
+Every chunk is represented three ways: its BM25 terms, the vector of each of its sentences,
+and the vector of its heading (in the knowledge base, the founder's question the section
+answers). A question is matched against all of them; the evidence is combined by the scorer
+(``bot/rag/scoring.py``, weights fitted on the training questions of ``eval/``).
+
+The keyword index and the sentence vectors are an in-memory snapshot of the store, rebuilt
+when the knowledge base changes (here or in another replica); the dense search over the
+snapshot is exact (one matrix-vector product), which at this corpus size is faster than an
+approximate index query.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +21,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.rag.chunking import Metadata, keyword_text
+from bot.errors import StoreUnavailable
+from bot.rag.chunking import Metadata, heading_of, keyword_text
 from bot.rag.glossary import Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
+from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
-from bot.rag.text import detect_language, tokenize
+from bot.rag.text import detect_language, split_sentences, tokenize
 
 logger = logging.getLogger(__name__)
 
 RRF_K = 60
-DENSE_WEIGHT = 0.3
 # Glossary expansions help recall but must not outweigh the words the founder typed;
 # names (HUTECH, NATEC …) are precise and weigh more than concepts (fee, address …).
 NAME_EXPANSION_WEIGHT = 0.5
 CONCEPT_EXPANSION_WEIGHT = 0.15
 SUBJECT_WEIGHT = 0.3
+# Dense candidates taken from each document language, besides the best overall.
+PER_LANGUAGE_CANDIDATES = 8
+# A question with at most this many keyword tokens and no programme name is "vague".
+VAGUE_TOKENS = 2
 
 
 @functools.lru_cache(maxsize=8192)
@@ -50,6 +67,15 @@ class Candidate:
     keyword: float = 0.0
     score: float = 0.0
     coverage: float = 0.0
+    heading_similarity: float = 0.0
+    # Similarities minus the median over all chunks of the same language: the model's
+    # similarities run higher between texts of one language, so "how much this chunk stands
+    # out among its language's chunks" compares fairly across languages.
+    dense_lift: float = 0.0
+    heading_lift: float = 0.0
+    row: int = -1
+    # What the rank model saw (weighted fusion only): kept for evaluation and fitting.
+    features: RankFeatures | None = None
 
     @property
     def language(self) -> str:
@@ -60,6 +86,15 @@ class Candidate:
     def topic(self) -> str:
         """Topic id, or the file when the document has none."""
         return str(self.metadata.get("topic") or self.metadata.get("path", ""))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a chunk and how close it is to the question (cosine)."""
+
+    text: str
+    position: int
+    similarity: float
 
 
 @dataclass
@@ -74,6 +109,16 @@ class Retrieval:
     names: int = 0
     synonyms: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    # Glossary entries named in the question (programme names, concepts, the hub).
+    entries: list[GlossaryEntry] = field(default_factory=list)
+    # IDF-weighted share of the question's words that no document uses, and of its word pairs.
+    unseen: float = 0.0
+    unseen_pairs: float = 0.0
+    query_vector: np.ndarray | None = None
+    dense_reliable: bool = True
+    # Normalised forms of what the question is about (its programme names, else the hub).
+    about: frozenset[str] = frozenset()
+    snapshot: _Snapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +127,19 @@ class _Snapshot:
     texts: dict[str, str]
     metadatas: dict[str, Metadata]
     version: str
+    # Sentence and heading vectors, grouped by chunk row (rows of ``index.ids``).
+    vectors: np.ndarray  # (n, dim) float32
+    sentence_chunk: np.ndarray  # (n,) chunk row of each vector
+    sentence_heading: np.ndarray  # (n,) True for a heading
+    sentence_position: np.ndarray  # (n,)
+    sentence_texts: list[str]
+    starts: np.ndarray  # (chunks + 1,) first vector row of each chunk row
+    chunk_language: np.ndarray  # (chunks,) language of each chunk row
+    programme: np.ndarray  # (chunks,) the chunk's section names the hub
+
+    def rows_of(self, chunk_row: int) -> range:
+        """Vector rows of one chunk (its heading first, then its sentences in order)."""
+        return range(int(self.starts[chunk_row]), int(self.starts[chunk_row + 1]))
 
 
 class HybridRetriever:
@@ -97,15 +155,17 @@ class HybridRetriever:
         fusion: Literal["rrf", "weighted", "dense", "keyword"] = "weighted",
         dense_languages: frozenset[str] | None = None,
         refresh_seconds: float = 5.0,
+        scorer: Scorer | None = None,
     ) -> None:
         self.store = store
         self._embeddings = embeddings
         self.glossary = glossary
         self.candidate_k = candidate_k
         self.fusion = fusion
-        # Languages the embedding model actually reads (None: all). For chunks in other
-        # languages its similarities are noise, so their fused score is keyword evidence only.
+        # Languages the embedding model actually reads (None: all). For a question in another
+        # language its similarities are noise, and chunks are ranked on keyword evidence.
         self.dense_languages = dense_languages
+        self.scorer = scorer or Scorer.load(getattr(embeddings, "name", ""))
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         # How often to ask the store whether another process (a replica sharing the Chroma
@@ -115,7 +175,7 @@ class HybridRetriever:
         self._rebuilding = threading.Lock()
 
     def refresh(self) -> int:
-        """Rebuild the keyword index from the store (after ingestion); returns the chunk count."""
+        """Rebuild the keyword index and sentence vectors from the store; returns the chunk count."""
         # Read the version first: a change made while we read is then seen by the next check.
         version = self.store.version()
         ids, texts, metas = [], {}, {}
@@ -124,11 +184,68 @@ class HybridRetriever:
             texts[chunk.id] = chunk.text
             metas[chunk.id] = chunk.metadata
         index = KeywordIndex(ids, [keyword_text(texts[i], metas[i]) for i in ids])
+        snapshot = self._with_sentences(index, texts, metas, version)
         with self._lock:
-            self._snapshot = _Snapshot(index, texts, metas, version)
+            self._snapshot = snapshot
             self._checked_at = time.monotonic()
-        logger.info("keyword index rebuilt chunks=%d version=%s", len(ids), version[:8] or "-")
+        logger.info(
+            "keyword index rebuilt chunks=%d sentences=%d version=%s",
+            len(ids), len(snapshot.sentence_texts), version[:8] or "-",
+        )  # fmt: skip
         return len(ids)
+
+    def _with_sentences(
+        self, index: KeywordIndex, texts: dict[str, str], metas: dict[str, Metadata], version: str
+    ) -> _Snapshot:
+        row_of = {chunk_id: row for row, chunk_id in enumerate(index.ids)}
+        records = []
+        for sentence in self.store.iter_sentences():
+            row = row_of.get(sentence.chunk_id)
+            if row is None or len(sentence.embedding) == 0:
+                continue  # a leftover of an interrupted run, or written after the chunk read
+            records.append((row, sentence.position, sentence.kind == "heading", sentence))
+        records.sort(key=lambda r: (r[0], r[1]))
+        n_chunks = len(index.ids)
+        if records:
+            vectors = np.asarray([r[3].embedding for r in records], dtype=np.float32)
+        else:
+            vectors = np.zeros((0, 1), dtype=np.float32)
+        chunk_rows = np.asarray([r[0] for r in records], dtype=np.int64)
+        counts = np.bincount(chunk_rows, minlength=n_chunks) if records else np.zeros(n_chunks)
+        starts = np.zeros(n_chunks + 1, dtype=np.int64)
+        starts[1:] = np.cumsum(counts)
+        missing = int(np.sum(counts == 0))
+        if missing and records:
+            logger.warning("%d chunks have no sentence vectors: run ingest.py", missing)
+        return _Snapshot(
+            index=index,
+            texts=texts,
+            metadatas=metas,
+            version=version,
+            vectors=vectors,
+            sentence_chunk=chunk_rows,
+            sentence_heading=np.asarray([r[2] for r in records], dtype=bool),
+            sentence_position=np.asarray([r[1] for r in records], dtype=np.int64),
+            sentence_texts=[r[3].text for r in records],
+            starts=starts,
+            chunk_language=np.asarray(
+                [str(metas[i].get("language", "")) for i in index.ids], dtype=object
+            ),
+            programme=self._about_subject(index.ids, texts, metas),
+        )
+
+    def _about_subject(
+        self, ids: list[str], texts: dict[str, str], metas: dict[str, Metadata]
+    ) -> np.ndarray:
+        """Per chunk row: whether its section names the hub (heading or text) — the
+        programme's own material, as opposed to background on the market or the city."""
+        return np.asarray(
+            [
+                self.glossary.mentions_subject(f"{heading_of(metas[i])}\n{texts[i]}")
+                for i in ids
+            ],
+            dtype=bool,
+        )
 
     def refresh_if_changed(self) -> bool:
         """Rebuild when the store's version moved on (checked at most every refresh_seconds).
@@ -145,7 +262,14 @@ class HybridRetriever:
             return False
         try:
             self._checked_at = time.monotonic()
-            if self.store.version() == snapshot.version:
+            try:
+                current = self.store.version()
+            except StoreUnavailable as exc:
+                # Keep answering from the last snapshot (the knowledge base cannot change while
+                # the store is down); /readyz reports the outage.
+                logger.warning("store unreachable, answering from the last snapshot: %s", exc)
+                return False
+            if current == snapshot.version:
                 return False
             logger.info("knowledge base changed elsewhere: rebuilding the keyword index")
             self.refresh()
@@ -176,11 +300,46 @@ class HybridRetriever:
         snap = self._current()
         return snap.texts[chunk_id], snap.metadatas[chunk_id]
 
-    def retrieve(self, question: str, language: str | None = None) -> Retrieval:
-        """Rank chunks for ``question`` by the configured fusion of dense and keyword search."""
+    def documents_by_language(self) -> dict[str, list[tuple[str, str, list[str]]]]:
+        """(topic, title, headings) of every indexed document, per language (for small talk)."""
+        snap = self._current()
+        found: dict[str, dict[str, tuple[str, str, list[str]]]] = {}
+        for chunk_id in snap.index.ids:
+            meta = snap.metadatas[chunk_id]
+            lang = str(meta.get("language", ""))
+            path = str(meta.get("path", ""))
+            topic = str(meta.get("topic") or path)
+            entry = found.setdefault(lang, {}).setdefault(
+                path, (topic, str(meta.get("title", "")), [])
+            )
+            heading = heading_of(meta)
+            if heading and heading not in entry[2]:
+                entry[2].append(heading)
+        return {lang: list(docs.values()) for lang, docs in found.items()}
+
+    def _repair(self, snap: _Snapshot, question: str, lang: str) -> str:
+        """Spelling repaired against the corpus, and Vietnamese diacritics put back."""
+        spelled = snap.index.correct_spelling(question)
+        return snap.index.restore_diacritics(spelled) if lang == "vi" else spelled
+
+    def unseen_share(self, tokens: list[str]) -> float:
+        """IDF-weighted share of these keyword tokens that no chunk uses."""
+        return self._current().index.unseen_share(tokens)
+
+    def embed(self, question: str, language: str | None = None) -> np.ndarray:
+        """The question's vector, as ``retrieve`` would compute it (after spelling repair)."""
+        snap = self._current()
+        spelled = self._repair(snap, question, language or detect_language(question))
+        return np.asarray(self._embeddings().embed_query(spelled), dtype=np.float32)
+
+    def retrieve(
+        self, question: str, language: str | None = None, vector: np.ndarray | None = None
+    ) -> Retrieval:
+        """Rank chunks for ``question`` by dense, keyword and heading evidence (``vector``: the
+        question's embedding from ``embed``, when the caller already has it)."""
         snap = self._current()
         lang = language or detect_language(question)
-        spelled = snap.index.correct_spelling(question)
+        spelled = self._repair(snap, question, lang)
         matched_forms = self.glossary.match_forms(spelled)
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = self.glossary.strip_subject(spelled)
@@ -221,100 +380,197 @@ class HybridRetriever:
             ],
             synonyms=synonyms,
             names=sum(1 for entry in matched if not (entry.concept or entry.subject)),
+            entries=matched,
+            unseen_pairs=snap.index.unseen_pair_share(query_tokens),
+            snapshot=snap,
+            about=self.glossary.forms_about(matched),
         )
-        if not len(snap.index):
+        # A founder's message often carries context sentences around the question ("We are an
+        # EV-charging startup with no local contacts. What support does the hub give?"): word
+        # evidence is judged on its best sentence as well as on the whole.
+        parts = [query_tokens] + [
+            tokens for tokens in (tokenize(p) for p in split_sentences(stripped)) if len(tokens) >= 2
+        ]
+        parts = parts if len(parts) > 2 else parts[:1]
+        result.unseen = min(snap.index.unseen_share(p, synonyms) for p in parts)
+        n_chunks = len(snap.index)
+        if not n_chunks:
             return result
 
-        dense_hits: list[tuple[str, float]] = []
-        if self.fusion != "keyword":
-            dense_query = spelled
-            if matched and lang != "en":
-                # The default model reads English: give it the English names of what was asked.
-                dense_query += " (" + "; ".join(entry.english for entry in matched) + ")"
-            vector = self._embeddings().embed_query(dense_query)
-            dense_hits = [(h.id, h.similarity) for h in self.store.query(vector, self.candidate_k)]
-        keyword_hits: list[tuple[str, float]] = []
+        # --- dense: every sentence and heading against the question --------------------------
+        sentence_best = np.zeros(n_chunks, dtype=np.float32)
+        heading_sim = np.zeros(n_chunks, dtype=np.float32)
+        has_heading = np.zeros(n_chunks, dtype=bool)
+        dense_ok = self.fusion != "keyword" and len(snap.sentence_texts) > 0
+        result.dense_reliable = dense_ok and (
+            self.dense_languages is None or lang in self.dense_languages
+        )
+        if dense_ok:
+            if vector is None:
+                vector = np.asarray(self._embeddings().embed_query(spelled), dtype=np.float32)
+            result.query_vector = vector
+            sims = snap.vectors @ vector
+            heading_rows = np.flatnonzero(snap.sentence_heading)
+            sentence_rows = np.flatnonzero(~snap.sentence_heading)
+            sentence_best.fill(-1.0)
+            np.maximum.at(sentence_best, snap.sentence_chunk[sentence_rows], sims[sentence_rows])
+            sentence_best[sentence_best < -0.5] = 0.0
+            heading_sim[snap.sentence_chunk[heading_rows]] = sims[heading_rows]
+            has_heading[snap.sentence_chunk[heading_rows]] = True
+
+        # --- keyword --------------------------------------------------------------------------
+        keyword = np.zeros(n_chunks, dtype=np.float32)
         if self.fusion != "dense":
-            keyword_hits = snap.index.search_weighted(
-                query_tokens, result.expansions, self.candidate_k
-            )
+            raw = snap.index.weighted_scores(query_tokens, result.expansions)
+            top = float(raw.max()) if len(raw) else 0.0
+            if top > 0:
+                keyword = (raw / top).astype(np.float32)
 
-        candidates: dict[str, Candidate] = {}
-
-        def candidate(chunk_id: str) -> Candidate | None:
-            if chunk_id not in snap.texts:  # written after the snapshot; picked up on refresh
-                return None
-            if chunk_id not in candidates:
-                candidates[chunk_id] = Candidate(
-                    chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id]
+        # --- candidates: the best by either kind of evidence -----------------------------------
+        k = min(self.candidate_k, n_chunks)
+        pool: set[int] = set()
+        dense_median: dict[str, float] = {}
+        heading_median: dict[str, float] = {}
+        if dense_ok:
+            dense_rank = np.maximum(sentence_best, heading_sim)
+            pool.update(int(i) for i in np.argpartition(-dense_rank, k - 1)[:k])
+            # Per language too: a question's similarities to chunks in its own language run
+            # higher, and a topic written only in English must still reach a Vietnamese question.
+            for lang_code in set(snap.chunk_language.tolist()):
+                mask = snap.chunk_language == lang_code
+                dense_median[lang_code] = float(np.median(sentence_best[mask]))
+                with_heading = mask & has_heading
+                heading_median[lang_code] = (
+                    float(np.median(heading_sim[with_heading]))
+                    if with_heading.any()
+                    else dense_median[lang_code]
                 )
-            return candidates[chunk_id]
+                rows_of_lang = np.flatnonzero(mask)
+                per_language = min(PER_LANGUAGE_CANDIDATES, len(rows_of_lang))
+                best_rows = rows_of_lang[
+                    np.argpartition(-dense_rank[rows_of_lang], per_language - 1)[:per_language]
+                ]
+                pool.update(int(i) for i in best_rows)
+        if self.fusion != "dense":
+            positive = np.flatnonzero(keyword > 0)
+            if len(positive) > k:
+                positive = positive[np.argpartition(-keyword[positive], k - 1)[:k]]
+            pool.update(int(i) for i in positive)
+        rows = sorted(pool)
+        if not rows:
+            return result
+        candidates: list[Candidate] = []
+        for row in rows:
+            chunk_id = snap.index.ids[row]
+            c = Candidate(chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id], row=row)
+            c.dense = float(sentence_best[row])
+            c.heading_similarity = float(heading_sim[row]) if has_heading[row] else c.dense
+            c.keyword = float(keyword[row])
+            c.dense_lift = c.dense - dense_median.get(c.language, c.dense)
+            c.heading_lift = c.heading_similarity - heading_median.get(c.language, c.heading_similarity)
+            c.coverage = max(snap.index.coverage(p, chunk_id, synonyms) for p in parts)
+            candidates.append(c)
+        self._score(candidates, result, about_subject_only)
+        result.candidates = sorted(candidates, key=lambda c: -c.score)
+        return result
 
-        top_keyword = keyword_hits[0][1] if keyword_hits else 1.0
-        for rank, (chunk_id, similarity) in enumerate(dense_hits):
-            if (c := candidate(chunk_id)) is not None:
-                c.dense = similarity
-                c.score += self._dense_part(rank, similarity)
-        for rank, (chunk_id, score) in enumerate(keyword_hits):
-            if (c := candidate(chunk_id)) is not None:
-                c.keyword = score / top_keyword if top_keyword else 0.0
-                c.score += self._keyword_part(rank, c.keyword)
-        for c in candidates.values():
-            c.coverage = snap.index.coverage(query_tokens, c.id, synonyms)
-            if (
-                self.fusion == "weighted"
-                and self.dense_languages is not None
-                and lang not in self.dense_languages
-                and c.language not in self.dense_languages
-            ):
-                # The model cannot read this question or this chunk: judge on keywords alone
-                # rather than penalise the chunk for a similarity the model cannot compute.
-                c.score = c.keyword
+    def _score(
+        self, candidates: list[Candidate], result: Retrieval, about_subject_only: bool
+    ) -> None:
+        match self.fusion:
+            case "rrf":
+                by_dense = sorted(candidates, key=lambda c: -max(c.dense, c.heading_similarity))
+                by_keyword = sorted(candidates, key=lambda c: -c.keyword)
+                for rank, c in enumerate(by_dense):
+                    c.score = 1.0 / (RRF_K + rank + 1)
+                for rank, c in enumerate(by_keyword):
+                    c.score += 1.0 / (RRF_K + rank + 1) if c.keyword > 0 else 0.0
+            case "dense":
+                for c in candidates:
+                    c.score = max(c.dense, c.heading_similarity)
+            case "keyword":
+                for c in candidates:
+                    c.score = c.keyword
+            case _:
+                snap = result.snapshot
+                assert snap is not None
+                # "fee?", "料金は?": too little to go on; the programme's own documents come
+                # before background material (a founder asking the hub's bot means the hub).
+                vague = result.names == 0 and len(
+                    {t for t in result.query_tokens if "_" not in t}
+                ) <= VAGUE_TOKENS
+                best_dense = max(c.dense for c in candidates)
+                best_heading = max(c.heading_similarity for c in candidates)
+                for c in candidates:
+                    c.features = RankFeatures(
+                        dense=c.dense,
+                        heading=c.heading_similarity,
+                        dense_gap=c.dense - best_dense,
+                        heading_gap=c.heading_similarity - best_heading,
+                        dense_lift=c.dense_lift,
+                        heading_lift=c.heading_lift,
+                        keyword=c.keyword,
+                        coverage=c.coverage,
+                        same_language=c.language == result.language,
+                        programme=bool(snap.programme[c.row]),
+                        vague=vague,
+                        dense_reliable=result.dense_reliable,
+                    )
+                    c.score = self.scorer.rank(c.features)
         if about_subject_only:
             # "What is Seoul Startup Hub Ho Chi Minh?": every document matches the name, so
             # the subject's home topic (its overview) answers.
-            home = {entry.topic for entry in matched if entry.subject and entry.topic}
-            for c in candidates.values():
+            home = {entry.topic for entry in result.entries if entry.subject and entry.topic}
+            for c in candidates:
                 if c.topic in home:
-                    c.score += 1.0
-        result.candidates = sorted(candidates.values(), key=lambda c: -c.score)
-        return result
+                    c.score += 10.0
 
-    def _dense_part(self, rank: int, similarity: float) -> float:
-        match self.fusion:
-            case "rrf":
-                return 1.0 / (RRF_K + rank + 1)
-            case "weighted":
-                return DENSE_WEIGHT * max(similarity, 0.0)
-            case _:
-                return max(similarity, 0.0)
+    def sentences(self, retrieval: Retrieval, candidate: Candidate) -> list[Sentence]:
+        """The candidate's sentences with their similarity to the question.
 
-    def _keyword_part(self, rank: int, normalised: float) -> float:
-        match self.fusion:
-            case "rrf":
-                return 1.0 / (RRF_K + rank + 1)
-            case "weighted":
-                return (1.0 - DENSE_WEIGHT) * normalised
-            case _:
-                return normalised
+        Falls back to splitting the text (similarity 0) when the snapshot has no vectors for
+        it (a candidate found outside the snapshot, or an index without sentence vectors).
+        """
+        snap = retrieval.snapshot
+        vector = retrieval.query_vector
+        if snap is not None and 0 <= candidate.row < len(snap.index.ids):
+            rows = [r for r in snap.rows_of(candidate.row) if not snap.sentence_heading[r]]
+            if rows and snap.index.ids[candidate.row] == candidate.id:
+                sims = snap.vectors[rows] @ vector if vector is not None else np.zeros(len(rows))
+                return [
+                    Sentence(snap.sentence_texts[r], int(snap.sentence_position[r]), float(s))
+                    for r, s in zip(rows, sims, strict=True)
+                ]
+        return [Sentence(text, i, 0.0) for i, text in enumerate(split_sentences(candidate.text))]
 
     def best_in_language(self, retrieval: Retrieval, topic: str, language: str) -> Candidate | None:
-        """The best chunk of ``topic`` written in ``language`` by keyword score, if any."""
-        snap = self._current()
-        scores = snap.index.weighted_scores(retrieval.query_tokens, retrieval.expansions)
-        best: Candidate | None = None
-        best_score = -1.0
-        for i, chunk_id in enumerate(snap.index.ids):
-            meta = snap.metadatas[chunk_id]
-            if meta.get("language") != language:
-                continue
-            if str(meta.get("topic") or meta.get("path", "")) != topic:
-                continue
-            if scores[i] > best_score:
-                best_score = float(scores[i])
-                best = Candidate(chunk_id, snap.texts[chunk_id], meta, keyword=best_score)
-        if best is not None:
-            best.coverage = snap.index.coverage(
-                retrieval.query_tokens, best.id, retrieval.synonyms
+        """The best chunk of ``topic`` written in ``language`` (dense + keyword), if any."""
+        snap = retrieval.snapshot or self._current()
+        rows = [
+            row
+            for row, chunk_id in enumerate(snap.index.ids)
+            if snap.chunk_language[row] == language
+            and str(
+                snap.metadatas[chunk_id].get("topic") or snap.metadatas[chunk_id].get("path", "")
             )
+            == topic
+        ]
+        if not rows:
+            return None
+        scores = snap.index.weighted_scores(retrieval.query_tokens, retrieval.expansions)
+        top = float(scores.max()) if len(scores) else 0.0
+        best: Candidate | None = None
+        for row in rows:
+            chunk_id = snap.index.ids[row]
+            c = Candidate(chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id], row=row)
+            c.keyword = float(scores[row] / top) if top > 0 else 0.0
+            c.coverage = snap.index.coverage(retrieval.query_tokens, chunk_id, retrieval.synonyms)
+            if retrieval.query_vector is not None and len(snap.rows_of(row)):
+                sims = snap.vectors[list(snap.rows_of(row))] @ retrieval.query_vector
+                heads = snap.sentence_heading[list(snap.rows_of(row))]
+                c.dense = float(sims[~heads].max()) if (~heads).any() else 0.0
+                c.heading_similarity = float(sims[heads].max()) if heads.any() else c.dense
+            c.score = c.keyword + c.dense + c.heading_similarity
+            if best is None or c.score > best.score:
+                best = c
         return best

@@ -27,6 +27,11 @@ _PAGE = 2000
 # keyword index. Its single 1-dimensional vector is a placeholder (Chroma requires one).
 _VERSION_SUFFIX = "__version"
 _VERSION_ID = "version"
+# Each chunk's heading and sentences, embedded one by one, live in a side collection keyed
+# "<chunk id>#<n>": they let retrieval match a question to one sentence or to the FAQ heading,
+# and the answer lead with the sentence that answers. Written before their chunk, deleted
+# after it, so a chunk in the main collection always has its sentences.
+_SENTENCE_SUFFIX = "__sentences"
 
 
 @dataclass
@@ -42,6 +47,8 @@ class IndexedDocument:
     content_hashes: set[str] = field(default_factory=set)
     chunk_ids: list[str] = field(default_factory=list)
     expected_chunks: int = 0
+    # The embedding model and index format each chunk was written with (see Indexer).
+    embedders: set[str] = field(default_factory=set)
 
     @property
     def complete(self) -> bool:
@@ -56,6 +63,18 @@ class StoredChunk:
     id: str
     text: str
     metadata: Metadata
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A heading or sentence of a chunk, with its vector."""
+
+    id: str
+    chunk_id: str
+    kind: str  # "heading" | "sentence"
+    position: int
+    text: str
+    embedding: Sequence[float]
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ class KnowledgeStore:
         self._client = client
         self._collection = None
         self._versions = None
+        self._sentences = None
         self._connect_lock = threading.Lock()
         self.remote = bool(settings.chroma_host) and client is None
         self.location = (
@@ -151,6 +171,11 @@ class KnowledgeStore:
                     self._versions = client.get_or_create_collection(
                         name + _VERSION_SUFFIX, embedding_function=None
                     )
+                    self._sentences = client.get_or_create_collection(
+                        name + _SENTENCE_SUFFIX,
+                        embedding_function=None,
+                        metadata={"hnsw:space": "cosine"},
+                    )
                     self._client = client
                     self._collection = collection
                     logger.info("store connected: %s", self.location)
@@ -178,6 +203,13 @@ class KnowledgeStore:
         collection = self._connect()
         with self._guard("count"):
             return collection.count()
+
+    def embedders(self, sample: int = 50) -> set[str]:
+        """The embedder tags of a sample of chunks (cheap check that the index is current)."""
+        collection = self._connect()
+        with self._guard("read"):
+            page = collection.get(include=["metadatas"], limit=sample)
+        return {str((m or {}).get("embedder", "")) for m in page.get("metadatas") or []}
 
     def heartbeat(self) -> int:
         """The number of chunks; StoreUnavailable when the store cannot answer."""
@@ -244,6 +276,7 @@ class KnowledgeStore:
                     expected_chunks=int(meta.get("chunk_count", 0)),
                 )
             doc.content_hashes.add(str(meta.get("content_hash", "")))
+            doc.embedders.add(str(meta.get("embedder", "")))
             doc.chunk_ids.append(chunk.id)
         return docs
 
@@ -280,11 +313,84 @@ class KnowledgeStore:
         }
 
     def delete(self, ids: Sequence[str]) -> None:
-        """Remove chunks by id."""
+        """Remove chunks by id, then their sentences."""
         collection = self._connect()
         for start in range(0, len(ids), _PAGE):
             with self._guard("delete"):
                 collection.delete(ids=list(ids[start : start + _PAGE]))
+        self.delete_sentences(ids)
+
+    # --- sentences ------------------------------------------------------------------------------
+
+    def add_sentences(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata],
+        embeddings: Sequence[Sequence[float]],
+    ) -> None:
+        """Insert or replace headings/sentences (metadata: chunk_id, kind, position)."""
+        self._connect()
+        for start in range(0, len(ids), _PAGE):
+            end = start + _PAGE
+            with self._guard("write sentences"):
+                self._sentences.upsert(
+                    ids=list(ids[start:end]),
+                    documents=list(texts[start:end]),
+                    metadatas=[dict(m) for m in metadatas[start:end]],
+                    embeddings=[list(e) for e in embeddings[start:end]],
+                )
+
+    def delete_sentences(self, chunk_ids: Sequence[str]) -> None:
+        """Remove every heading/sentence of the given chunks."""
+        self._connect()
+        chunk_ids = list(chunk_ids)
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            with self._guard("delete sentences"):
+                self._sentences.delete(where={"chunk_id": {"$in": part}})
+
+    def iter_sentences(
+        self, chunk_ids: Sequence[str] | None = None, include_embeddings: bool = True
+    ) -> Iterator[StoredSentence]:
+        """Headings and sentences (of the given chunks, or all), paged."""
+        self._connect()
+        include = ["metadatas", "documents"] + (["embeddings"] if include_embeddings else [])
+        where = {"chunk_id": {"$in": list(chunk_ids)}} if chunk_ids is not None else None
+        if chunk_ids is not None and not chunk_ids:
+            return
+        offset = 0
+        while True:
+            with self._guard("read sentences"):
+                page = self._sentences.get(
+                    where=where, include=include, limit=_PAGE, offset=offset
+                )
+            ids = page["ids"]
+            if not ids:
+                return
+            vectors = page.get("embeddings")
+            if vectors is None:
+                vectors = [[]] * len(ids)
+            for sentence_id, text, meta, vector in zip(
+                ids, page.get("documents") or [""] * len(ids), page["metadatas"] or [], vectors,
+                strict=False,
+            ):
+                meta = meta or {}
+                yield StoredSentence(
+                    sentence_id,
+                    str(meta.get("chunk_id", "")),
+                    str(meta.get("kind", "sentence")),
+                    int(meta.get("position", 0)),
+                    text or "",
+                    vector if vector is not None else [],
+                )
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+    def sentence_chunk_ids(self) -> set[str]:
+        """Chunk ids that have sentences stored (to find leftovers of an interrupted run)."""
+        return {s.chunk_id for s in self.iter_sentences(include_embeddings=False)}
 
     def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
         """Nearest chunks to ``embedding`` by cosine similarity."""

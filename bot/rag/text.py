@@ -35,14 +35,19 @@ _TOKEN = re.compile(
     r"(?:[.,'’][^\W_\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]+)*",
     re.UNICODE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
+# A sentence and what ends it: terminal punctuation plus spaces, a CJK full stop, or newlines.
+_SENTENCE_PIECE = re.compile(r"(.*?(?:[.!?](?=\s)|[。！？]|(?=\n)|$))(\s*)", re.DOTALL)
 
 # Question words that carry no topic: left out of keyword scoring and coverage.
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai"]
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
+     # Vietnamese chat particles and shorthand: tone, not topic ("hub ở đâu vậy ad?").
+     "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị"]
 )
 _JA_STOP_WORDS = frozenset("何 誰 方 事 時 所".split())
-_VI_PLAIN_STOPWORDS = frozenset(["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the"])
+_VI_PLAIN_STOPWORDS = frozenset(
+    ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha"]
+)
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "です", "は何", "何で", "ありま", "りまし", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "ったの", "はい", "いつ", "つで", "つま", "まで", "でに", "すか", "には"]
 )
@@ -67,14 +72,18 @@ def detect_language(text: str, default: str = "en") -> str:
         return "ko"
     if kana or han:
         return "ja"
-    if _VI_MARKS.search(text):
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    marked = sum(1 for w in words if _VI_MARKS.search(w))
+    english = sum(1 for w in words if w in _EN_WORDS)
+    if marked and marked >= english:
         return "vi"
     plain = re.sub(r"ho\s*chi\s*minh|hcmc?", " ", text.lower())
     words = re.findall(r"[a-z]+", plain)
     if not words:
         return default
-    vi_votes = sum(w in _VI_WORDS for w in words)
+    vi_votes = sum(w in _VI_WORDS for w in words) + marked
     en_votes = sum(w in _EN_WORDS for w in words)
+    # An English question quoting a Vietnamese name ("Is 123 Trương Định the hub?") is English.
     return "vi" if vi_votes > en_votes else "en"
 
 
@@ -174,7 +183,177 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
     return tokens
 
 
+# A full stop after these does not end a sentence ("Assoc. Prof. Dr Từ …", "TP. HCM", "No. 1").
+_ABBREVIATIONS = frozenset(
+    "dr prof assoc mr mrs ms st no nos vs etc e.g i.e approx fig co ltd inc jr sr tp q p pp ed".split()
+)
+
+
+def _ends_with_abbreviation(piece: str) -> bool:
+    last = piece.rsplit(None, 1)[-1].rstrip(".").lower() if piece.split() else ""
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha() and last.isascii())
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s")
+_CJK_END = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]$")
+_CJK_START = re.compile(r"^[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
+# A line this short without closing punctuation is a title or a label, not a wrapped sentence.
+_SHORT_LINE = 50
+
+
+def _unwrap(text: str) -> str:
+    """Join lines a PDF or a plain-text file wrapped mid-sentence; keep paragraph breaks,
+    list items, titles and lines that end a sentence."""
+    lines = text.split("\n")
+    if len(lines) < 3:
+        return text
+    # A wrapped line fills the text's width; a title or the end of a paragraph does not.
+    width = sorted(len(line.strip()) for line in lines)[int(0.9 * (len(lines) - 1))]
+    full = max(_SHORT_LINE, int(0.75 * width))
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        previous = out[-1].split("\n")[-1] if out else ""
+        if (
+            out
+            and stripped
+            and previous.strip()
+            and not _LIST_ITEM.match(stripped)
+            and not previous.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：", ";"))
+            and len(previous.strip().split("\n")[-1]) >= full
+        ):
+            joiner = "" if _CJK_END.search(previous.rstrip()) and _CJK_START.match(stripped) else " "
+            out[-1] = previous.rstrip() + joiner + stripped
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split a passage into sentences, keeping list items and CJK sentences whole."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if p]
+    """Split a passage into sentences, keeping list items and CJK sentences whole.
+
+    A break is undone when the piece before it ends in an abbreviation or the piece after it
+    starts in lower case ("e.g. the hub"): those full stops do not end a sentence.
+    """
+    sentences: list[str] = []
+    glue = False
+    text = _unwrap(text)
+    for match in _SENTENCE_PIECE.finditer(text):
+        piece = match.group(1).strip()
+        newline = "\n" in match.group(2)
+        if not piece:
+            glue = False
+            continue
+        if glue and sentences and (
+            _ends_with_abbreviation(sentences[-1])
+            or piece[0].islower()
+            or re.fullmatch(r"\d{1,2}\.", sentences[-1])
+        ):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+        glue = not newline and sentences[-1][-1:] == "."
+    return sentences
+
+
+# --- what a question asks for, and what a sentence states ---------------------------------------
+# Cues per language, in one table: adding a language adds a row.
+_CUES: dict[str, dict[str, str]] = {
+    "number": {
+        "en": r"\bhow (?:many|much|big|large|long|far)\b|\b(?:size|area|number of|percent|rate|figures?|amount)\b",
+        "ko": r"몇|얼마|규모|면적|넓이|넓[어은나]|크기|개수|인원|비율|금액|수치",
+        "vi": r"bao nhiêu|mấy|diện tích|rộng|quy mô|số lượng|tỷ lệ|bao xa",
+        "ja": r"何(?:社|人|件|年|平方|ヘクタール|%|％|か国)|いくら|どのくらい|どれくらい|どれだけ|広さ|面積|規模|割合|件数|人数",
+    },
+    "date": {
+        "en": r"\bwhen\b|\bwhat (?:year|date|day|time)\b|\bdeadline\b|\bsince when\b|\buntil\b",
+        "ko": r"언제|몇\s*년|몇\s*월|날짜|연도|일정|기한|마감|까지",
+        "vi": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|thời hạn|hạn chót|từ năm|đến khi",
+        "ja": r"いつ|何年|何月|何日|日付|期限|締め?切|まで",
+    },
+}
+WH_WORDS = re.compile(
+    r"\b(?:what|where|when|who|whom|whose|how|why|which)\b|뭐|무엇|무슨|어디|언제|누구|누가|얼마|몇|"
+    r"어떻게|어떤|어느|왜|\bgì\b|\bđâu\b|\bnào\b|\bai\b|bao nhiêu|bao giờ|\bsao\b|thế nào|\bmấy\b|"
+    r"何|なに|なん|どこ|いつ|誰|だれ|いくら|どう|なぜ|どの|どんな|どれ|どちら",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*(?:월|日|月)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"|tháng\s*\d|năm\s*\d",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+_BARE_REPLY = re.compile(
+    r"^(?:no|yes|not quite|아닙니다|아니요|아니오|네|예|그렇습니다|không|có|đúng|không phải|いいえ|はい|違います)"
+    r"\s*[.,!。、！]?\s*$",
+    re.IGNORECASE,
+)
+_POINTS_ELSEWHERE = re.compile(
+    r"\b(?:below|as follows|the following|see above|listed above)\b|아래|다음과 같|위의|"
+    r"dưới đây|sau đây|như sau|trên đây|以下|下記|次の通り|上記",
+    re.IGNORECASE,
+)
+_OPENS_WITH_REFERENCE = re.compile(
+    r"^(?:it|its|this|that|these|those|they|their|there|he|she)\b|^(?:이는|이것은|이곳은|그곳은|그는|그녀는|이들|그들)"
+    r"|^(?:nó|điều này|đây là|đó là|họ)\b|^(?:これは|それは|これら|そこ|同社|同センター)",
+    re.IGNORECASE,
+)
+
+
+def question_kind(question: str) -> str:
+    """"number", "date", "yes-no" or "other": the kind of fact a question asks for."""
+    lang = detect_language(question)
+    lowered = question.lower()
+    for kind in ("number", "date"):
+        pattern = _CUES[kind].get(lang)
+        if pattern and re.search(pattern, lowered):
+            return kind
+    if not WH_WORDS.search(lowered):
+        return "yes-no"
+    return "other"
+
+
+def states_kind(sentence: str, kind: str) -> bool:
+    """Whether a sentence contains the kind of fact asked for (a number, a date)."""
+    if kind == "number":
+        return bool(_DIGIT.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    return False
+
+
+def is_bare_reply(sentence: str) -> bool:
+    """A sentence that is only "No." / "아닙니다." / "はい。" and says nothing by itself."""
+    return bool(_BARE_REPLY.match(sentence.strip()))
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """Whether a sentence refers to text around it ("below", "아래", "以下")."""
+    return bool(_POINTS_ELSEWHERE.search(sentence))
+
+
+def opens_with_reference(sentence: str) -> bool:
+    """Whether a sentence opens with a pronoun whose referent is in the sentence before."""
+    return bool(_OPENS_WITH_REFERENCE.match(sentence.strip()))
+
+
+_QUESTION_BREAK = re.compile(r"(?<=[?？])\s*")
+
+
+def split_question(text: str) -> list[str]:
+    """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
+    two; anything else as itself. A part needs two keyword tokens of its own to stand alone."""
+    parts = [p.strip() for p in _QUESTION_BREAK.split(text) if p.strip()]
+    if len(parts) < 2:
+        return [text]
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(tokenize(part)) < 2:
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    if len(merged) > 1 and len(tokenize(merged[0])) < 2:
+        merged[1] = f"{merged[0]} {merged[1]}"
+        merged.pop(0)
+    return merged[:3] if len(merged) > 1 else [text]

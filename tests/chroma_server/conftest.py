@@ -202,7 +202,7 @@ def remote_env(port: int, collection: str, token: str = CHROMA_TOKEN) -> dict[st
 
 
 def copy_index(source_data_dir: Path, target: Settings) -> int:
-    """Copy the session's embedded index (chunks + embeddings) into ``target``'s collection.
+    """Copy the session's embedded index (chunks, their sentences, embeddings) into ``target``.
 
     Saves re-embedding the whole knowledge base per test; the real ingest path through the
     server is exercised by the tests that ingest.
@@ -219,6 +219,15 @@ def copy_index(source_data_dir: Path, target: Settings) -> int:
             [text for text, _, _ in batch.values()],
             [meta for _, meta, _ in batch.values()],
             [emb for _, _, emb in batch.values()],
+        )
+    sentences = list(source.iter_sentences())
+    for start in range(0, len(sentences), 1000):
+        part = sentences[start : start + 1000]
+        remote.add_sentences(
+            [s.id for s in part],
+            [s.text for s in part],
+            [{"chunk_id": s.chunk_id, "kind": s.kind, "position": s.position} for s in part],
+            [list(s.embedding) for s in part],
         )
     remote.bump_version()
     return remote.count()

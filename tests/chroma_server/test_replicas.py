@@ -204,10 +204,13 @@ async def test_service_outlives_a_chroma_outage(tmp_path: Path) -> None:
 
         chroma.stop()
         wait_status(port, "/readyz", 503)
+        # Once the service has read the knowledge base, an outage does not silence it: it
+        # answers from its in-memory copy (which cannot go stale: nothing can be ingested
+        # meanwhile), while /readyz keeps telling the load balancer about the outage.
         status, body = request(port, "/api/ask", {"question": "How big is the hub?"})
-        assert status == 503 and "temporarily unavailable" in body["detail"]
+        assert status == 200 and "1,758" in body["answer"]
         webhook(port, api, 5202, "How big is the hub?", lang="en")
-        assert await wait_sent(api, 5202, lambda c: "temporarily unavailable" in c.text, timeout=60)
+        assert await wait_sent(api, 5202, lambda c: "1,758" in c.text, timeout=60)
 
         chroma.start()
         wait_status(port, "/readyz", 200)

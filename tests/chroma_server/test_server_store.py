@@ -121,8 +121,9 @@ def test_store_down_then_back_without_a_new_assistant(
         server.stop()
         with pytest.raises(StoreUnavailable):
             assistant.store.heartbeat()
+        # Answers continue from the in-memory copy of the knowledge base; writes cannot.
         again = assistant.answer("How big is the hub?")
-        assert not again.answered and "temporarily unavailable" in again.answer
+        assert again.answered and "1,758" in again.answer
         with pytest.raises(StoreUnavailable):
             assistant.ingest()
 

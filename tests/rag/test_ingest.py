@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import ingest_main
+from bot.config import DEFAULT_EMBEDDING_MODEL
 from bot.rag.assistant import Assistant, LazyEmbeddings
 from tests.conftest import make_settings
 
@@ -65,7 +66,7 @@ def _ids(assistant: Assistant) -> dict[str, list[str]]:
 def test_second_run_embeds_nothing_and_never_loads_the_model(tmp_path, corpus, shared_embeddings):
     first = _assistant(tmp_path, corpus, shared_embeddings).ingest()
     assert (len(first.added), first.chunks_embedded) == (3, 4)
-    second = _assistant(tmp_path, corpus, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    second = _assistant(tmp_path, corpus, LazyEmbeddings(DEFAULT_EMBEDDING_MODEL, loader=NoModel())).ingest()
     assert len(second.unchanged) == 3
     assert second.chunks_embedded == 0 and not second.added and not second.updated
 
@@ -104,7 +105,7 @@ def test_the_folder_mounted_elsewhere_shares_one_index(tmp_path, corpus, shared_
     first = _assistant(tmp_path, corpus, shared_embeddings).ingest()
     (tmp_path / "mounted").mkdir()
     moved = corpus.rename(tmp_path / "mounted" / "elsewhere")
-    again = _assistant(tmp_path, moved, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    again = _assistant(tmp_path, moved, LazyEmbeddings(DEFAULT_EMBEDDING_MODEL, loader=NoModel())).ingest()
     assert len(again.unchanged) == len(first.added) == 3
     assert not (again.added or again.deleted or again.renamed) and again.chunks_embedded == 0
 
@@ -124,7 +125,7 @@ def test_an_index_keyed_by_absolute_paths_is_rekeyed_without_embedding(
         [{**meta, "path": str(corpus.resolve() / str(meta["source"]))} for _, meta, _ in old.values()],
         [vector for _, _, vector in old.values()],
     )
-    report = _assistant(tmp_path, corpus, LazyEmbeddings("packaged", loader=NoModel())).ingest()
+    report = _assistant(tmp_path, corpus, LazyEmbeddings(DEFAULT_EMBEDDING_MODEL, loader=NoModel())).ingest()
     assert len(report.renamed) == 3 and report.chunks_embedded == 0
     keys = {str(chunk.metadata["path"]) for chunk in store.iter_chunks(include_text=False)}
     assert keys == {"en/hub.md", "en/fees.md", "ko/hub.md"}

@@ -1,0 +1,195 @@
+"""`python -m bot eval --fit`: fit the scoring models and thresholds on the *train* split only.
+
+Three logistic models (``bot/rag/scoring.py``) are fitted in order, because each one's
+evidence depends on the one before:
+
+1. rank: every candidate chunk of every in-scope train question, labelled by whether its
+   topic is one that answers the question (each question weighs the same);
+2. decide: the best chunk after ranking, labelled by whether its topic is right (out-of-scope
+   questions: never); then the two thresholds (decline, unsure) that minimise the cost below;
+3. lead: every sentence of the chosen passage, labelled by whether it states an expected fact.
+
+Held-out questions are never read here. The result is written to
+``bot/rag/data/scoring.json`` under the embedding model's id, with the fit's provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.evaluation import Question, contains_fact, corpus_settings, open_assistant
+from bot.rag.answer import lead_features
+from bot.rag.assistant import Assistant, decision_features
+from bot.rag.scoring import SCORING_FILE, Scorer, fit_listwise, fit_logistic, read_entries
+
+# Cost of each outcome when choosing the thresholds (lower is better). A confident wrong
+# answer is the worst outcome; an unsure answer costs a little even when right (the founder
+# is offered a person), and declining a question the documents answer costs a lot.
+COST = {
+    ("right", "answered"): 0.0,
+    ("right", "unsure"): 0.25,
+    ("right", "declined"): 1.0,
+    ("wrong", "answered"): 3.0,
+    ("wrong", "unsure"): 0.5,
+    ("wrong", "declined"): 0.3,
+    ("oos", "answered"): 3.0,
+    ("oos", "unsure"): 0.7,
+    ("oos", "declined"): 0.0,
+}
+L2 = 1.0
+
+
+@dataclass
+class _Observed:
+    kind: str  # right | wrong | oos
+    probability: float
+
+
+def _ask(assistant: Assistant, question: Question) -> None:
+    conversation = f"fit:{uuid.uuid4().hex}"
+    for earlier in question.context:
+        assistant.answer(earlier, conversation=conversation)
+    assistant.answer(question.question, conversation=conversation)
+
+
+def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) -> None:
+    """Fit the rank model on the candidates of the in-scope train questions (listwise: the
+    right topic's chunks first)."""
+    groups: list[tuple[np.ndarray, np.ndarray]] = []
+    for q in questions:
+        if not q.in_scope or q.small_talk:
+            continue
+        assistant = assistants[q.corpus]
+        _ask(assistant, q)
+        retrieval = assistant.last_retrieval
+        if retrieval is None or not retrieval.candidates:
+            continue
+        cands = [c for c in retrieval.candidates if c.features is not None]
+        y = np.asarray([c.topic in q.topics for c in cands], dtype=float)
+        x = np.asarray([c.features.vector() for c in cands])  # type: ignore[union-attr]
+        groups.append((x, y))
+    model = fit_listwise(groups, l2=L2 * 0.01)
+    for assistant in assistants.values():
+        assistant.scorer.rank_model = model
+    print(f"rank model: {len(groups)} questions")
+
+
+def fit_decision_and_lead(
+    assistants: dict[str, Assistant], questions: Sequence[Question]
+) -> list[_Observed]:
+    """Fit the decision and lead models; returns each question's outcome class and probability."""
+    d_rows, d_labels = [], []
+    lead_groups: list[tuple[np.ndarray, np.ndarray]] = []
+    kinds: list[str] = []
+    for q in questions:
+        if q.small_talk:
+            continue
+        assistant = assistants[q.corpus]
+        _ask(assistant, q)
+        retrieval = assistant.last_retrieval
+        if retrieval is None or not retrieval.candidates:
+            continue
+        right = q.in_scope and retrieval.candidates[0].topic in q.topics
+        d_rows.append(decision_features(retrieval).vector())
+        d_labels.append(float(right))
+        kinds.append("oos" if not q.in_scope else ("right" if right else "wrong"))
+        if not right:
+            continue
+        chosen = assistant._choose(retrieval, q.language)
+        sentences = assistant.retriever.sentences(retrieval, chosen)
+        facts = q.facts + q.facts2
+        y = np.asarray([contains_fact(s.text, facts) for s in sentences], dtype=float)
+        x_lead = np.asarray([f.vector() for f in lead_features(sentences, retrieval)])
+        lead_groups.append((x_lead, y))
+    x = np.asarray(d_rows)
+    decision = fit_logistic(x, np.asarray(d_labels), l2=L2)
+    lead = fit_listwise(lead_groups, l2=L2 * 0.01)
+    for assistant in assistants.values():
+        assistant.scorer.decision_model = decision
+        assistant.scorer.lead_model = lead
+    probabilities = [decision.probability(list(row)) for row in x]
+    print(f"decision model: {len(d_rows)} questions; lead model: {len(lead_groups)} passages")
+    return [_Observed(k, p) for k, p in zip(kinds, probabilities, strict=True)]
+
+
+def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Question]) -> float:
+    """The exemplar similarity above which an unconfident message counts as small talk: just
+    above every unconfident train question that is not small talk (none on train turns into
+    small talk). Call with small talk by similarity still switched off."""
+    talk, other = [], []
+    for q in questions:
+        assistant = assistants[q.corpus]
+        vector = assistant.retriever.embed(q.question)
+        _, similarity = assistant.intents.nearest(vector)
+        if q.small_talk:
+            talk.append(similarity)
+        elif assistant.answer(q.question).outcome != "answered":
+            other.append(similarity)
+    threshold = round(max(other, default=0.9) + 0.002, 4)
+    caught = sum(s >= threshold for s in talk)
+    print(f"small talk: exemplar similarity >= {threshold} ({caught}/{len(talk)} train small talk)")
+    return threshold
+
+
+def choose_thresholds(observed: Sequence[_Observed]) -> tuple[float, float, float]:
+    """The (decline, unsure) probability thresholds with the lowest total cost, and that cost."""
+    grid = sorted({0.0, 1.0, *(round(o.probability, 4) for o in observed)})
+    best = (float("inf"), 0.0, 0.0)
+    probs = np.asarray([o.probability for o in observed])
+    kinds = [o.kind for o in observed]
+    for i, low in enumerate(grid):
+        for high in grid[i:]:
+            cost = 0.0
+            for kind, p in zip(kinds, probs, strict=True):
+                outcome = "declined" if p < low else ("unsure" if p < high else "answered")
+                cost += COST[(kind, outcome)]
+            if cost < best[0] - 1e-9:
+                best = (cost, low, high)
+    return best[1], best[2], best[0]
+
+
+def fit_main(settings: Settings, questions: Sequence[Question], eval_dir: Path) -> int:
+    """Fit on the train split and write the entry for the configured embedding model."""
+    import tempfile
+
+    train = [q for q in questions if q.split == "train"]
+    work = Path(tempfile.mkdtemp(prefix="fit-"))
+    assistants = {
+        corpus: open_assistant(corpus_settings(settings, corpus, work, eval_dir))
+        for corpus in sorted({q.corpus for q in train})
+    }
+    first = next(iter(assistants.values()))
+    scorer: Scorer = first.scorer
+    for assistant in assistants.values():
+        assistant.scorer = scorer
+        assistant.retriever.scorer = scorer
+    scorer.smalltalk_above = 2.0  # off while fitting: every question reaches retrieval
+    fit_rank(assistants, train)
+    observed = fit_decision_and_lead(assistants, train)
+    low, high, cost = choose_thresholds(observed)
+    scorer.decline_below, scorer.unsure_below = low, high
+    smalltalk_above = choose_smalltalk(assistants, train)
+    scorer.smalltalk_above = smalltalk_above
+    print(f"thresholds: decline below {low:.3f}, unsure below {high:.3f} (train cost {cost:.1f})")
+    path = Path(__file__).resolve().parent / "rag" / SCORING_FILE
+    entries = read_entries(path)
+    entry = scorer.to_dict()
+    entry["fitted"] = {
+        "on": f"{len(train)} train questions of eval/ ({sum(q.in_scope for q in train)} in scope)",
+        "command": "python -m bot eval --fit",
+        "date": dt.date.today().isoformat(),
+    }
+    entries[scorer.embedder] = entry
+    path.write_text(
+        json.dumps({"models": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {path} [{scorer.embedder}]")
+    return 0

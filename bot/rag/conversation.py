@@ -1,0 +1,137 @@
+"""Follow-up questions without an LLM: remember each conversation's subject, briefly.
+
+"What is Saigon Hi-Tech Park?" then "How big is it?": the second question names nothing, and
+alone it would be about the hub. A question that names no programme entity and is short or
+points back ("it", "there", "거기", "それ", "còn …?", "面積は?") inherits the previous turn's
+named subject. "And HUTECH?" (a new name, no predicate) inherits the previous question's
+predicate instead.
+
+Memory is per conversation id ("tg:<chat>", "web:<id>", "console:<n>"), bounded in size and
+age, and never shared between ids. Without an id nothing is remembered.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+MAX_CONVERSATIONS = 10_000
+MAX_AGE_SECONDS = 3600.0
+# A question with at most this many content tokens and no name of its own is short enough to
+# lack its subject ("面積は?", "rộng bao nhiêu?", "2022년엔 어땠어요?").
+SHORT_QUESTION_TOKENS = 3
+# A subject taken from a question's own words is kept to this length.
+MAX_SUBJECT_CHARS = 80
+
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|it's|that|this|they|them|their|those|these|the same)\b|"
+    r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|"
+    r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
+    r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"
+    r"それ|そこ|その|あれ|あそこ|こちら|では",
+    re.IGNORECASE,
+)
+# "And HUTECH?" / "HUTECH은요?" / "còn HUTECH?" / "HUTECHは?": a new subject, same question.
+_WHAT_ABOUT = re.compile(
+    r"^\s*(?:and|what about|how about|and what about)\b|(?:은요|는요|이요|요)\s*\??\s*$|"
+    r"^\s*(?:còn|thế còn|vậy còn)\b|(?:は|の方は|については)\s*[?？]?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a conversation's last answered question was about."""
+
+    question: str  # as it was searched (already resolved)
+    subject: str  # the programme names it mentioned, as typed ("" when none)
+    predicate: str  # the question without those names
+    at: float
+    topic_words: str = ""  # without names: its own words ("the 2019 pilot pairing startups")
+
+
+class ConversationMemory:
+    """A bounded, thread-safe map of conversation id → last turn."""
+
+    def __init__(
+        self, max_conversations: int = MAX_CONVERSATIONS, max_age: float = MAX_AGE_SECONDS
+    ) -> None:
+        self._turns: OrderedDict[str, Turn] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_conversations = max_conversations
+        self.max_age = max_age
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    def last(self, conversation: str | None) -> Turn | None:
+        """The conversation's last turn, unless it is too old."""
+        if not conversation:
+            return None
+        with self._lock:
+            turn = self._turns.get(conversation)
+            if turn is None:
+                return None
+            if time.monotonic() - turn.at > self.max_age:
+                del self._turns[conversation]
+                return None
+            self._turns.move_to_end(conversation)
+            return turn
+
+    def remember(
+        self, conversation: str | None, question: str, names: list[str], topic_words: str = ""
+    ) -> None:
+        """Record a turn. ``names``: the programme names the question mentioned, as typed;
+        ``topic_words``: without names, the question's own words that say what it was about
+        ("the 2019 pilot pairing startups"), so "how many pairs?" can follow it."""
+        if not conversation:
+            return
+        predicate = question
+        for name in names:
+            predicate = re.sub(re.escape(name), " ", predicate, flags=re.IGNORECASE)
+        turn = Turn(
+            question,
+            " ".join(names),
+            " ".join(predicate.split()),
+            time.monotonic(),
+            "" if names else topic_words[:MAX_SUBJECT_CHARS],
+        )
+        with self._lock:
+            self._turns[conversation] = turn
+            self._turns.move_to_end(conversation)
+            while len(self._turns) > self.max_conversations:
+                self._turns.popitem(last=False)
+
+    def forget(self, conversation: str) -> None:
+        """Drop a conversation's memory."""
+        with self._lock:
+            self._turns.pop(conversation, None)
+
+
+def resolve(question: str, names: list[str], content_tokens: int, previous: Turn | None) -> str:
+    """The question to search: itself, or completed from the previous turn.
+
+    ``names``: programme names in the question; ``content_tokens``: its keyword tokens
+    besides those names.
+    """
+    if previous is None:
+        return question
+    if not names:
+        # Korean, Japanese and Vietnamese drop the subject ("rộng bao nhiêu?"); English points
+        # back ("How big is it?"). A previous turn without a programme name lends its own
+        # words, but only to a question too short to have a subject ("몇 쌍이요?").
+        short = content_tokens <= SHORT_QUESTION_TOKENS
+        points_back = content_tokens <= SHORT_QUESTION_TOKENS * 3 and bool(
+            _POINTS_BACK.search(question) or _WHAT_ABOUT.search(question)
+        )
+        if previous.subject and (short or points_back):
+            return f"{question} ({previous.subject})"
+        if previous.topic_words and content_tokens <= SHORT_QUESTION_TOKENS - 1:
+            return f"{question} ({previous.topic_words})"
+        return question
+    if content_tokens <= 1 and _WHAT_ABOUT.search(question) and previous.predicate:
+        return f"{previous.predicate} ({' '.join(names)})"
+    return question

@@ -1,0 +1,130 @@
+"""Answers as a founder meets them, with the real model and the real knowledge base: small
+talk, follow-ups, the fact first, staff documents that are not FAQs, other languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rag.answer import OTHER_LANGUAGE_NOTE, lead_budget
+from bot.rag.assistant import Assistant
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("hello", "en"),
+        ("what can you do for me?", "en"),
+        ("안녕하세요", "ko"),
+        ("저한테 뭘 해줄 수 있어요?", "ko"),
+        ("Xin chào, bạn giúp được gì?", "vi"),
+        ("何ができますか？", "ja"),
+    ],
+)
+def test_greetings_and_what_can_you_do_list_the_documents_topics(
+    assistant, message: str, language: str
+) -> None:
+    answer = assistant.answer(message)
+    assert answer.answered and answer.outcome == "smalltalk" and answer.language == language
+    titles = {doc.title for doc in assistant.sources() if doc.language == language}
+    assert any(title in answer.answer for title in titles)
+
+
+def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assistant) -> None:
+    first = assistant.answer("What is Saigon Hi-Tech Park?", conversation="tg:1")
+    assert first.answered and "Saigon Hi-Tech Park" in first.lead
+    follow = assistant.answer("How big is it?", conversation="tg:1")
+    assert follow.answered and "913" in follow.lead
+    elsewhere = assistant.answer("How big is it?", conversation="tg:2")
+    assert "913" not in elsewhere.answer  # another conversation: the hub, not the park
+    assert "1,758" in elsewhere.lead
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("서울창업허브 호치민의 면적은 얼마인가요?", "1,758"),
+        ("When did SBA sign the LOI with NATEC?", "3 August 2022"),
+        ("Who headed NATEC in 2022?", "Pham Hong Quat"),
+        ("NATECとのLOIはいつ締結されましたか？", "2022年8月3日"),
+    ],
+)
+def test_the_answer_leads_with_the_fact(assistant, question: str, fact: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.answered and fact in answer.lead
+    assert answer.lead in answer.answer and answer.details not in answer.lead
+    sentences_over = len(answer.lead) > lead_budget(answer.language) * 1.2
+    assert not sentences_over or answer.lead.count(". ") == 0  # one long sentence at most
+
+
+def test_a_lead_never_opens_with_a_bare_no_for_a_question_that_is_not_yes_no(assistant) -> None:
+    for question in ("31 Hàn Thuyên은 어디의 주소인가요?", "What is at 31 Hàn Thuyên?"):
+        lead = assistant.answer(question).lead.strip()
+        assert not lead.startswith(("아닙니다", "No.", "No,")), lead
+
+
+def test_a_japanese_question_is_answered_from_the_japanese_document(assistant) -> None:
+    answer = assistant.answer("NATECとのLOIはいつ締結されましたか？")
+    assert answer.sources[0].language == "ja"
+
+
+ARTICLE = """Zebracorn Robotics opens a lab in Thu Duc
+
+HO CHI MINH CITY — A Korean robotics startup has chosen the eastern edge of the city for its
+first overseas site. Founders say the decision followed months of visits to industrial
+parks. The company, Zebracorn Robotics, will employ 14 engineers at the new lab, most of them
+graduates of local universities. Its chief executive said the lab would open to partners in
+the spring, after the first prototypes are shipped to customers in Korea.
+"""
+
+
+@pytest.fixture(scope="module")
+def staff_document_assistant(tmp_path_factory, shared_embeddings) -> Assistant:
+    """An index of one staff-style news article (no front matter, no FAQ headings)."""
+    root = tmp_path_factory.mktemp("staffdoc")
+    knowledge = root / "knowledge"
+    (knowledge / "uploads").mkdir(parents=True)
+    (knowledge / "uploads" / "zebracorn-news.txt").write_text(ARTICLE, encoding="utf-8")
+    assistant = Assistant(
+        make_settings(root / "data", knowledge_dir=knowledge), embeddings=shared_embeddings
+    )
+    report = assistant.ingest()
+    assert not report.failed and report.chunks_embedded == 1
+    return assistant
+
+
+def test_a_news_article_answers_with_the_sentence_that_states_the_fact(
+    staff_document_assistant,
+) -> None:
+    answer = staff_document_assistant.answer("How many engineers will Zebracorn Robotics employ?")
+    assert answer.answered and "14 engineers" in answer.lead
+    assert not answer.lead.startswith("Zebracorn Robotics opens a lab")
+
+
+def test_an_english_document_answers_a_korean_question_and_says_so(
+    staff_document_assistant,
+) -> None:
+    answer = staff_document_assistant.answer("Zebracorn Robotics는 엔지니어를 몇 명 고용하나요?")
+    assert answer.answered and answer.language == "ko"
+    assert "14" in answer.lead
+    assert answer.answer.startswith(OTHER_LANGUAGE_NOTE["ko"].split("{lang}")[0])
+
+
+def test_unrelated_questions_are_declined_in_the_staff_document_index(
+    staff_document_assistant,
+) -> None:
+    answer = staff_document_assistant.answer("Give me a recipe for pho bo.")
+    assert not answer.answered and answer.outcome == "declined"
+
+
+def test_conversations_are_bounded(assistant) -> None:
+    assistant.conversations.max_conversations = 3
+    for number in range(10):
+        assistant.answer("What is NATEC?", conversation=f"web:{number}")
+    assert len(assistant.conversations) == 3
+
+
+def test_no_conversation_means_no_memory(assistant) -> None:
+    assistant.answer("What is Saigon Hi-Tech Park?")
+    assert len(assistant.conversations) == 0
+    assert "913" not in assistant.answer("How big is it?").answer

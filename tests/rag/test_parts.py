@@ -1,0 +1,195 @@
+"""The answer-quality parts on their own: no model, no store (fast)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.rag import smalltalk
+from bot.rag.conversation import ConversationMemory, resolve
+from bot.rag.keyword import KeywordIndex
+from bot.rag.scoring import Scorer, fit_listwise, fit_logistic, to_confidence
+from bot.rag.text import detect_language, question_kind, split_question, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr. Kim leads IPTC. It opened in 2003.", ["Dr. Kim leads IPTC.", "It opened in 2003."]),
+        ("KRW 23.1 bn in sales. No. 1 base.", ["KRW 23.1 bn in sales.", "No. 1 base."]),
+        ("허브는 3층에 있습니다. 방문 전에 확인하세요.", ["허브는 3층에 있습니다.", "방문 전에 확인하세요."]),
+        ("面積は1,758 m²です。場所はホーチミンです。", ["面積は1,758 m²です。", "場所はホーチミンです。"]),
+        ("- first item\n- second item", ["- first item", "- second item"]),
+    ],
+)
+def test_sentences_split_where_they_end(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
+    wrapped = (
+        "Title of a short report\n"
+        "The registration fee for electric vehicles in Vietnam was set at zero per cent for\n"
+        "three years from March 2022 and was later extended by another decree until the end\n"
+        "of February 2027, the report says.\n"
+        "A second paragraph starts here."
+    )
+    sentences = split_sentences(wrapped)
+    assert sentences[0] == "Title of a short report"
+    assert sentences[1].startswith("The registration fee") and sentences[1].endswith("says.")
+    assert sentences[2] == "A second paragraph starts here."
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("hi", "greeting"),
+        ("안녕하세요!", "greeting"),
+        ("Xin chào", "greeting"),
+        ("こんにちは", "greeting"),
+        ("what can you do for me?", "capability"),
+        ("저한테 뭘 해줄 수 있어요?", "capability"),
+        ("Bạn có thể giúp gì?", "capability"),
+        ("何ができますか？", "capability"),
+        ("thanks a lot!", "thanks"),
+        ("감사합니다", "thanks"),
+        ("Cảm ơn bạn nhiều nha", "thanks"),
+        ("ありがとうございました", "thanks"),
+        ("はじめまして、韓国でSaaSを作っています", "greeting"),
+    ],
+)
+def test_small_talk_is_recognised_in_four_languages(message: str, intent: str) -> None:
+    talk = smalltalk.classify(message)
+    assert talk is not None and talk.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("message", "remainder"),
+    [
+        ("안녕하세요, 허브 주소가 어떻게 되나요?", "허브 주소가 어떻게 되나요?"),
+        ("hello, fee?", "fee?"),
+    ],
+)
+def test_a_greeting_before_a_question_is_dropped(message: str, remainder: str) -> None:
+    talk = smalltalk.classify(message)
+    assert talk is not None and talk.intent == "" and talk.remainder == remainder
+
+
+@pytest.mark.parametrize(
+    "message", ["Hi Seoul Friends?", "하이서울 브랜드는 뭐예요?", "Where is the hub?", "help with my visa"]
+)
+def test_questions_are_not_small_talk(message: str) -> None:
+    assert smalltalk.classify(message) is None
+
+
+def test_small_talk_reply_is_built_from_the_documents() -> None:
+    documents = {
+        "en": [
+            ("membership", "Joining the hub", ["How do I apply?", "Does it cost anything?"]),
+            ("location", "Where is the hub?", ["Which building is it in?"]),
+        ]
+    }
+    text = smalltalk.reply("capability", "ko", documents)  # no Korean documents: English ones
+    assert "Joining the hub" in text and "How do I apply?" in text
+    assert text.startswith("서울창업허브 호치민 안내 도우미")
+    assert "천만에요" in smalltalk.reply("thanks", "ko", documents)
+
+
+def test_follow_up_takes_the_previous_subject_and_memory_stays_per_conversation() -> None:
+    memory = ConversationMemory(max_conversations=2)
+    memory.remember("tg:1", "What is Saigon Hi-Tech Park?", ["Saigon Hi-Tech Park"])
+    previous = memory.last("tg:1")
+    assert resolve("How big is it?", [], 1, previous) == "How big is it? (Saigon Hi-Tech Park)"
+    assert resolve("面積は?", [], 1, previous).endswith("(Saigon Hi-Tech Park)")
+    # A new name is a new subject; a long question with its own words stands alone.
+    assert resolve("When was HUTECH founded?", ["HUTECH"], 2, previous) == "When was HUTECH founded?"
+    assert memory.last("web:2") is None
+    memory.remember("web:2", "q", [])
+    memory.remember("web:3", "q", [])
+    assert memory.last("tg:1") is None  # bounded: the oldest conversation is forgotten
+    assert len(memory) == 2
+
+
+def test_what_about_keeps_the_predicate() -> None:
+    memory = ConversationMemory()
+    memory.remember("c", "When was VNU-HCM founded?", ["VNU-HCM"])
+    assert resolve("and HUTECH?", ["HUTECH"], 0, memory.last("c")) == "When was founded? (HUTECH)"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How big is the hub?", "number"),
+        ("면적은 얼마인가요?", "number"),
+        ("When was the LOI signed?", "date"),
+        ("LOIはいつ締結されましたか？", "date"),
+        ("Is 31 Hàn Thuyên the hub's address?", "yes-no"),
+        ("Where is the hub?", "other"),
+    ],
+)
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_two_questions_in_one_message_are_split() -> None:
+    assert split_question("Do you run an accelerator programme? When is the next deadline?") == [
+        "Do you run an accelerator programme?",
+        "When is the next deadline?",
+    ]
+    assert split_question("Where is it? ok?") == ["Where is it? ok?"]
+
+
+def test_an_english_question_quoting_a_vietnamese_name_is_english() -> None:
+    assert detect_language("Is 123 Trương Định the address of the hub?") == "en"
+    assert detect_language("hub o dau vay") == "vi"
+
+
+def test_diacritics_come_back_from_the_corpus() -> None:
+    index = KeywordIndex(
+        ["a", "b"],
+        ["Hub ở đâu? Hub hỗ trợ kết nối nhà đầu tư.", "Đầu tư và văn phòng ở Quận 1."],
+    )
+    assert index.restore_diacritics("hub o dau") == "hub ở đâu"
+    assert index.restore_diacritics("ho tro ket noi nha dau tu") == "hỗ trợ kết nối nhà đầu tư"
+    assert index.restore_diacritics("hub ở đâu") == "hub ở đâu"  # has diacritics: unchanged
+
+
+def test_unseen_words_and_pairs_are_measured() -> None:
+    index = KeywordIndex(["a"], ["registration fee for electric vehicles"])
+    assert index.unseen_share(["fee", "vehicl"]) == 0.0
+    assert index.unseen_share(["pho", "recipe"]) == 1.0
+    assert index.unseen_pair_share(["registration_fee", "share_price"]) == 0.5
+
+
+def test_confidence_scale_is_monotone_and_fixed_at_the_thresholds() -> None:
+    scorer = Scorer.default()
+    scorer.decline_below, scorer.unsure_below = 0.4, 0.8
+    values = [to_confidence(p, scorer) for p in np.linspace(0, 1, 21)]
+    assert values == sorted(values)
+    assert to_confidence(0.4, scorer) == pytest.approx(0.3)
+    assert to_confidence(0.8, scorer) == pytest.approx(0.6)
+
+
+def test_listwise_fit_puts_the_positives_first() -> None:
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(60):
+        x = rng.normal(size=(8, 3))
+        y = np.zeros(8)
+        best = int(np.argmax(x[:, 0] - 0.5 * x[:, 2]))
+        y[best] = 1.0
+        groups.append((x, y))
+    model = fit_listwise(groups, l2=0.01)
+    hits = sum(
+        int(np.argmax([model.logit(list(row)) for row in x]) == int(np.argmax(y)))
+        for x, y in groups
+    )
+    assert hits >= 54
+    assert model.weights[0] > 0 > model.weights[2]
+
+
+def test_logistic_fit_separates_the_classes() -> None:
+    x = np.array([[0.0], [0.2], [0.4], [0.6], [0.8], [1.0]])
+    y = np.array([0, 0, 0, 1, 1, 1], dtype=float)
+    model = fit_logistic(x, y, l2=0.01)
+    assert model.probability([0.1]) < 0.5 < model.probability([0.9])

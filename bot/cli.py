@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def load_settings(data_dir: str | None = None) -> Settings:
     return settings
 
 
-def _open_assistant(settings: Settings, *, show_progress: bool):
+def open_assistant(settings: Settings, *, show_progress: bool):
     from bot.console import index_if_empty
     from bot.rag.assistant import Assistant
 
@@ -131,7 +132,7 @@ def _ingest_through_service(settings: Settings, service: dict[str, object], path
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
 
-    assistant = _open_assistant(settings, show_progress=not args.json and sys.stderr.isatty())
+    assistant = open_assistant(settings, show_progress=not args.json and sys.stderr.isatty())
     if args.question == ["-"]:
         for line in sys.stdin:
             question = line.strip()
@@ -158,10 +159,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
 
-    assistant = _open_assistant(settings, show_progress=True)
+    assistant = open_assistant(settings, show_progress=True)
     print("Seoul Startup Hub Ho Chi Minh assistant — ask in Korean, English, Vietnamese or "
           "Japanese. Empty line or Ctrl-D to quit.")  # fmt: skip
     assistant.warm_up()
+    # One conversation per console session: "How big is it?" follows the previous question.
+    conversation = f"console:{os.getpid()}"
     while True:
         try:
             question = input("\n› ").strip()
@@ -170,7 +173,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         if not question:
             return EXIT_OK
-        print_answer(assistant.answer(question))
+        print_answer(assistant.answer(question, conversation=conversation))
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -205,11 +208,21 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
     chat = sub.add_parser("chat", help="interactive console for staff")
     chat.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
-    evaluate = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
-    evaluate.add_argument("file", type=Path, help="questions JSONL")
+    evaluate = sub.add_parser("eval", help="evaluate answer quality on question sets")
+    evaluate.add_argument(
+        "files", nargs="*", type=Path, help="question JSONL files or folders (default: eval/)"
+    )
+    evaluate.add_argument(
+        "--split", choices=("heldout", "train", "all"), default="all",
+        help="which questions to score (the gate reads held-out)",
+    )  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print JSON")
-    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a quality gate fails")
-    evaluate.add_argument("--peers", action="store_true", help="also evaluate the peer pipelines")
+    evaluate.add_argument("--misses", action="store_true", help="list every failed question")
+    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a held-out gate fails")
+    evaluate.add_argument(
+        "--fit", action="store_true",
+        help="fit the scoring weights and thresholds on the train split (writes scoring.json)",
+    )  # fmt: skip
     evaluate.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     command = args.command or "serve"

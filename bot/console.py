@@ -85,6 +85,8 @@ def print_answer(answer: Answer, console: Console | None = None) -> None:
     """An answer with its numbered sources, for the terminal."""
     console = console or Console()
     console.print(answer.answer, highlight=False, markup=False)
+    if answer.outcome == "unsure":
+        console.print("(unsure: the hub staff can confirm — ask them through the chat)", highlight=False)
     if answer.sources:
         console.print()
         for number, source in enumerate(answer.sources, start=1):
@@ -101,10 +103,12 @@ def index_if_empty(assistant: Assistant, *, show_progress: bool) -> None:
     metrics = metrics_for(assistant)
     chunks = assistant.store.count()
     metrics.index_chunks.set(chunks)
-    if chunks > 0:
+    stale = chunks > 0 and assistant.index_stale()
+    if chunks > 0 and not stale:
         return
+    what = "was built by another model or version: re-indexing" if stale else "is empty: indexing"
     err_console.print(
-        f"The index is empty: indexing {assistant.settings.knowledge_dir} first…", highlight=False
+        f"The index {what} {assistant.settings.knowledge_dir} first…", highlight=False
     )
     with embedding_progress(show_progress) as progress:
         report = tracked_ingest(

@@ -42,6 +42,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from bot.errors import StoreUnavailable
 from bot.rag.answer import Answer
+from bot.rag.scoring import CONFIDENCE_SURE
 from bot.rag.text import tokenize
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,8 @@ handoff_messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-LOW_CONFIDENCE = 0.6
+# Answers below this confidence were shown as unsure (bot/rag/scoring.py: one fixed scale).
+LOW_CONFIDENCE = CONFIDENCE_SURE
 # Ids are INTEGER (32-bit on PostgreSQL): a larger id from a client can match no row, and
 # PostgreSQL would reject it ("integer out of range") instead of finding nothing.
 MAX_ID = 2**31 - 1
@@ -542,7 +544,7 @@ class StateStore:
             reason = (
                 "declined" if not row.answered
                 else "thumbs down" if row.id in disliked
-                else "low confidence" if row.confidence < LOW_CONFIDENCE
+                else "unsure" if row.confidence < LOW_CONFIDENCE
                 else None
             )  # fmt: skip
             if reason is None:

@@ -68,6 +68,12 @@ class AskResponse(BaseModel):
     answer: str
     answered: bool
     language: str
+    lead: str = Field(default="", description="the first sentences, which state what was asked")
+    details: str = Field(default="", description="the rest of the passage (for a 'more' control)")
+    outcome: Literal["answered", "unsure", "declined", "smalltalk"] = Field(
+        default="answered",
+        description="unsure: shown, but offer the hand-off to staff; declined: not covered",
+    )
     sources: list[SourceOut]
     question_id: int | None = Field(description="for /api/feedback (null if not logged)")
     conversation_id: str

@@ -194,7 +194,7 @@ def test_gaps_group_declined_disliked_and_low_confidence_questions(store: StateS
     assert gaps[0].reasons == ["declined", "declined"] and "work permit" in gaps[0].example
     reasons = {g.example: g.reasons for g in gaps[1:]}
     assert reasons == {"What is the office rent?": ["thumbs down"],
-                       "Is there parking?": ["low confidence"]}  # fmt: skip
+                       "Is there parking?": ["unsure"]}  # fmt: skip
     assert any(g.example == "Tax treaty question" for g in store.gaps(60))
 
 

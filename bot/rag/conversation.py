@@ -129,7 +129,7 @@ def resolve(question: str, names: list[str], content_tokens: int, previous: Turn
         )
         if previous.subject and (short or points_back):
             return f"{question} ({previous.subject})"
-        if previous.topic_words and content_tokens <= SHORT_QUESTION_TOKENS - 1:
+        if previous.topic_words and short:
             return f"{question} ({previous.topic_words})"
         return question
     if content_tokens <= 1 and _WHAT_ABOUT.search(question) and previous.predicate:

@@ -40,7 +40,7 @@ _SENTENCE_PIECE = re.compile(r"(.*?(?:[.!?](?=\s)|[。！？]|(?=\n)|$))(\s*)", 
 
 # Question words that carry no topic: left out of keyword scoring and coverage.
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "몇", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
      # Vietnamese chat particles and shorthand: tone, not topic ("hub ở đâu vậy ad?").
      "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị"]
 )
@@ -271,7 +271,29 @@ _CUES: dict[str, dict[str, str]] = {
         "vi": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|thời hạn|hạn chót|từ năm|đến khi",
         "ja": r"いつ|何年|何月|何日|日付|期限|締め?切|まで",
     },
+    "who": {
+        "en": r"\bwho\b|\bwhose\b|\bheaded by\b|\bin charge\b|\bwhich (?:agency|organi[sz]ation|company|companies)\b",
+        "ko": r"누가|누구|대표|책임자|어느 기관|어떤 기관|어떤 회사|어느 회사",
+        "vi": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
+        "ja": r"誰|だれ|代表|トップ|責任者|どの機関|どの会社|どこの会社",
+    },
+    "where": {
+        "en": r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:building|floor|city|district)\b",
+        "ko": r"어디|주소|위치|몇 층|무슨 건물|어느 건물",
+        "vi": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
+        "ja": r"どこ|住所|場所|所在地|何階|どの建物",
+    },
 }
+# What states a person or a body ("Pham Hong Quat", "headed by", "대표", "所長"), and a place.
+_STATES_WHO = re.compile(
+    r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,3}\b|\b(?:headed|led|run|operated|"
+    r"director|mayor|minister|chief|CEO|president|agency|ministry)\b|대표|원장|장관|시장|센터장|소장|"
+    r"기관|giám đốc|thứ trưởng|bộ trưởng|cơ quan|所長|市長|次官|代表|センター長|機関"
+)
+_STATES_WHERE = re.compile(
+    r"\b(?:District|Street|Ward|Road|floor|building|City|Province|located|inside)\b|\d+(?:st|nd|rd|th) floor|"
+    r"[0-9]층|층에|건물|구\b|동\b|시에|Quận|Phường|đường|tầng|tòa nhà|thành phố|[0-9]階|区|市|ビル|建物"
+)
 WH_WORDS = re.compile(
     r"\b(?:what|where|when|who|whom|whose|how|why|which)\b|뭐|무엇|무슨|어디|언제|누구|누가|얼마|몇|"
     r"어떻게|어떤|어느|왜|\bgì\b|\bđâu\b|\bnào\b|\bai\b|bao nhiêu|bao giờ|\bsao\b|thế nào|\bmấy\b|"
@@ -302,10 +324,10 @@ _OPENS_WITH_REFERENCE = re.compile(
 
 
 def question_kind(question: str) -> str:
-    """"number", "date", "yes-no" or "other": the kind of fact a question asks for."""
+    """"number", "date", "who", "where", "yes-no" or "other": the kind of fact asked for."""
     lang = detect_language(question)
     lowered = question.lower()
-    for kind in ("number", "date"):
+    for kind in ("number", "date", "who", "where"):
         pattern = _CUES[kind].get(lang)
         if pattern and re.search(pattern, lowered):
             return kind
@@ -320,6 +342,10 @@ def states_kind(sentence: str, kind: str) -> bool:
         return bool(_DIGIT.search(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
+    if kind == "who":
+        return bool(_STATES_WHO.search(sentence))
+    if kind == "where":
+        return bool(_STATES_WHERE.search(sentence))
     return False
 
 

@@ -124,7 +124,9 @@ def test_what_about_keeps_the_predicate() -> None:
         ("When was the LOI signed?", "date"),
         ("LOIはいつ締結されましたか？", "date"),
         ("Is 31 Hàn Thuyên the hub's address?", "yes-no"),
-        ("Where is the hub?", "other"),
+        ("Where is the hub?", "where"),
+        ("2022年のNATECのトップは誰でしたか？", "who"),
+        ("What does the hub offer?", "other"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:

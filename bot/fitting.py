@@ -122,9 +122,9 @@ def fit_decision_and_lead(
 
 
 def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Question]) -> float:
-    """The exemplar similarity above which an unconfident message counts as small talk: just
-    above every unconfident train question that is not small talk (none on train turns into
-    small talk). Call with small talk by similarity still switched off."""
+    """The exemplar similarity above which a message about to be declined counts as small
+    talk: just above every declined train question that is not small talk (none on train
+    turns into small talk). Call with small talk by similarity still switched off."""
     talk, other = [], []
     for q in questions:
         assistant = assistants[q.corpus]
@@ -132,7 +132,7 @@ def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Quest
         _, similarity = assistant.intents.nearest(vector)
         if q.small_talk:
             talk.append(similarity)
-        elif assistant.answer(q.question).outcome != "answered":
+        elif assistant.answer(q.question).outcome == "declined":
             other.append(similarity)
     threshold = round(max(other, default=0.9) + 0.002, 4)
     caught = sum(s >= threshold for s in talk)

@@ -223,9 +223,10 @@ class Assistant:
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
             return Answer(message(UNAVAILABLE, lang), False, lang, unavailable=True)
-        if max(v for _, v in parts) < self.settings.sure_confidence:
-            # Not a confident answer: a greeting or "what can you do?" worded in a way the
-            # phrase table missed is recognised by meaning instead.
+        if max(v for _, v in parts) < self._decline_below:
+            # About to decline: a greeting or "what can you do?" worded in a way the phrase
+            # table missed is recognised by meaning instead (never over a possible answer:
+            # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
             intent, similarity = self.intents.nearest(vector)
             if similarity >= self.scorer.smalltalk_above:
                 return self._small_talk(intent, lang)
@@ -292,7 +293,7 @@ class Assistant:
         if not forms and proper and self.retriever.unseen_share(proper) > 0:
             return question
         words = {strip_diacritics(t) for t in tokens}
-        return resolve(question, forms, len(words), previous)
+        return resolve(question, forms, len(words), previous, detect_language(question))
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
         """Remember what this turn was about: the names in the question as searched (so a

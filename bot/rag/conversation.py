@@ -111,7 +111,18 @@ class ConversationMemory:
             self._turns.pop(conversation, None)
 
 
-def resolve(question: str, names: list[str], content_tokens: int, previous: Turn | None) -> str:
+# Languages that drop the subject of a question ("rộng bao nhiêu?", "면적은요?", "広さは?");
+# in English a follow-up points back with a pronoun instead ("How big is it?").
+PRO_DROP = frozenset({"ko", "ja", "vi"})
+
+
+def resolve(
+    question: str,
+    names: list[str],
+    content_tokens: int,
+    previous: Turn | None,
+    language: str = "en",
+) -> str:
     """The question to search: itself, or completed from the previous turn.
 
     ``names``: programme names in the question; ``content_tokens``: its keyword tokens
@@ -123,7 +134,7 @@ def resolve(question: str, names: list[str], content_tokens: int, previous: Turn
         # Korean, Japanese and Vietnamese drop the subject ("rộng bao nhiêu?"); English points
         # back ("How big is it?"). A previous turn without a programme name lends its own
         # words, but only to a question too short to have a subject ("몇 쌍이요?").
-        short = content_tokens <= SHORT_QUESTION_TOKENS
+        short = content_tokens <= SHORT_QUESTION_TOKENS and language in PRO_DROP
         points_back = content_tokens <= SHORT_QUESTION_TOKENS * 3 and bool(
             _POINTS_BACK.search(question) or _WHAT_ABOUT.search(question)
         )

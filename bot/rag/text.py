@@ -40,7 +40,7 @@ _SENTENCE_PIECE = re.compile(r"(.*?(?:[.!?](?=\s)|[。！？]|(?=\n)|$))(\s*)", 
 
 # Question words that carry no topic: left out of keyword scoring and coverage.
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "몇", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "me", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "us", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "몇", "아직", "지금", "혹시", "여전히", "계속", "still", "currently", "now", "yet", "anymore", "vẫn", "hiện", "nay", "hiện nay", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "nào", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
      # Vietnamese chat particles and shorthand: tone, not topic ("hub ở đâu vậy ad?").
      "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị"]
 )
@@ -72,9 +72,12 @@ def detect_language(text: str, default: str = "en") -> str:
         return "ko"
     if kana or han:
         return "ja"
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    marked = sum(1 for w in words if _VI_MARKS.search(w))
-    english = sum(1 for w in words if w in _EN_WORDS)
+    words = re.findall(r"[^\W\d_]+", text)
+    # A capitalised word with Vietnamese marks after the first is a name ("Trương Định").
+    marked = sum(
+        1 for i, w in enumerate(words) if _VI_MARKS.search(w) and not (i and w[:1].isupper())
+    )
+    english = sum(1 for w in words if w.lower() in _EN_WORDS)
     if marked and marked >= english:
         return "vi"
     plain = re.sub(r"ho\s*chi\s*minh|hcmc?", " ", text.lower())
@@ -323,10 +326,17 @@ _OPENS_WITH_REFERENCE = re.compile(
 )
 
 
+_EN_YES_NO = re.compile(
+    r"\s*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)\b"
+)
+
+
 def question_kind(question: str) -> str:
     """"number", "date", "who", "where", "yes-no" or "other": the kind of fact asked for."""
     lang = detect_language(question)
     lowered = question.lower()
+    if lang == "en" and _EN_YES_NO.match(lowered) and not WH_WORDS.search(lowered):
+        return "yes-no"  # "Is 31 Hàn Thuyên the hub's address?"
     for kind in ("number", "date", "who", "where"):
         pattern = _CUES[kind].get(lang)
         if pattern and re.search(pattern, lowered):

@@ -222,6 +222,7 @@ def choose_lead(
             and len(text) + len(sentences[i].text) + 1 <= cap
             and not is_bare_reply(sentences[i].text)
             and ends_sentence(sentences[i].text)
+            and not _repeats(sentences[i].text, text)
             and not (opens_with_reference(sentences[i].text) and i - 1 not in chosen)
         ]
         if others:
@@ -239,6 +240,12 @@ LEAD_STRETCH = 1.2
 # Lead length: about two sentences, shorter in Korean and Japanese (denser scripts).
 LEAD_BUDGET = {"ko": 150, "ja": 150}
 DEFAULT_LEAD_BUDGET = 300
+
+
+def _repeats(sentence: str, lead: str) -> bool:
+    """A sentence that says nothing the lead does not ("…, 허브 직원에게 문의하세요." twice)."""
+    words = set(tokenize(sentence))
+    return bool(words) and words <= set(tokenize(lead))
 
 
 def ends_sentence(text: str) -> bool:

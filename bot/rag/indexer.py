@@ -19,10 +19,10 @@ from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
 from bot.errors import AssistantError, IngestError
-from bot.rag.chunking import Chunk, Metadata, chunk_document
+from bot.rag.chunking import Chunk, chunk_document
 from bot.rag.embeddings import embed_questions, embedder_id
 from bot.rag.loaders import SUPPORTED_SUFFIXES, ParserPool
-from bot.rag.store import IndexedDocument, KnowledgeStore
+from bot.rag.store import IndexedDocument, KnowledgeStore, StoredSentence
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +280,9 @@ class Indexer:
                 continue
             self.store.delete(doc.chunk_ids)
             report.deleted.append(doc.source)
-        if report.changed:
+        if report.changed and not paths:
+            # Housekeeping on whole-folder runs only: it reads every sentence record, and a
+            # leftover costs nothing but space (retrieval ignores sentences without a chunk).
             self._delete_leftover_sentences()
         report.seconds = time.perf_counter() - started
         logger.info(
@@ -325,15 +327,12 @@ class Indexer:
             texts.append(text)
             metas.append(meta)
             vectors.append(vector)
-        sentences = list(self.store.iter_sentences(doc.chunk_ids))
         self.store.add_sentences(
-            [f"{new_ids[s.chunk_id]}#{s.position}" for s in sentences],
-            [s.text for s in sentences],
-            [_sentence_meta(new_ids[s.chunk_id], s.kind, s.position) for s in sentences],
-            [list(s.embedding) for s in sentences],
+            [s.moved_to(new_ids[s.chunk_id]) for s in self.store.iter_sentences(doc.chunk_ids)]
         )
         self.store.add(ids, texts, metas, vectors)
-        self.store.delete([i for i in doc.chunk_ids if i not in set(ids)])
+        kept = set(ids)
+        self.store.delete([i for i in doc.chunk_ids if i not in kept])
 
     def _embed_and_write(
         self,
@@ -383,25 +382,16 @@ class Indexer:
         if not docs:
             return
         items = [item for _, doc_items in docs for item in doc_items]
-        rewritten = [
-            item.chunk.id
-            for (_, _, previous), doc_items in docs
-            if previous is not None
-            for item in doc_items
-            if item.chunk.id in set(previous.chunk_ids)
-        ]
+        rewritten: list[str] = []
+        for (_, _, previous), doc_items in docs:
+            if previous is not None:
+                old = set(previous.chunk_ids)
+                rewritten += [item.chunk.id for item in doc_items if item.chunk.id in old]
         if rewritten:
             # Same content, new model or format: its old sentences may number differently.
             self.store.delete_sentences(rewritten)
-        sentence_ids, sentence_texts, sentence_metas, sentence_vectors = [], [], [], []
-        for item in items:
-            for position, (kind, text, vector) in enumerate(item.sentences):
-                sentence_ids.append(f"{item.chunk.id}#{position}")
-                sentence_texts.append(text)
-                sentence_metas.append(_sentence_meta(item.chunk.id, kind, position))
-                sentence_vectors.append(vector)
         # New versions first, then drop the old: a crash in between is repaired next run.
-        self.store.add_sentences(sentence_ids, sentence_texts, sentence_metas, sentence_vectors)
+        self.store.add_sentences([s for item in items for s in item.sentences])
         self.store.add(
             [item.chunk.id for item in items],
             [item.chunk.text for item in items],
@@ -426,13 +416,8 @@ class Indexer:
 @dataclass
 class _EmbeddedChunk:
     chunk: Chunk
-    # (kind, text, vector) for the heading (if any) then each sentence, in order.
-    sentences: list[tuple[str, str, list[float]]]
+    sentences: list[StoredSentence]  # the heading (if any), then each sentence, in order
     vector: list[float]
-
-
-def _sentence_meta(chunk_id: str, kind: str, position: int) -> Metadata:
-    return {"chunk_id": chunk_id, "kind": kind, "position": position}
 
 
 def _embed_chunks(
@@ -459,9 +444,12 @@ def _embed_chunks(
         offset += len(sentences)
         mean = np.mean(np.asarray(own, dtype=np.float32), axis=0)
         norm = float(np.linalg.norm(mean)) or 1.0
-        items: list[tuple[str, str, list[float]]] = []
-        if heading:
-            items.append(("heading", heading, heading_cache[heading]))
-        items.extend(("sentence", s, v) for s, v in zip(sentences, own, strict=True))
-        result.append(_EmbeddedChunk(chunk, items, (mean / norm).tolist()))
+        texts = ([("heading", heading, heading_cache[heading])] if heading else []) + [
+            ("sentence", s, v) for s, v in zip(sentences, own, strict=True)
+        ]
+        records = [
+            StoredSentence.of(chunk.id, kind, position, text, vector)
+            for position, (kind, text, vector) in enumerate(texts)
+        ]
+        result.append(_EmbeddedChunk(chunk, records, (mean / norm).tolist()))
     return result

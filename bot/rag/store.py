@@ -67,7 +67,7 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class StoredSentence:
-    """A heading or sentence of a chunk, with its vector."""
+    """A heading or sentence of a chunk, with its vector (the side collection's record)."""
 
     id: str
     chunk_id: str
@@ -75,6 +75,17 @@ class StoredSentence:
     position: int
     text: str
     embedding: Sequence[float]
+
+    @classmethod
+    def of(
+        cls, chunk_id: str, kind: str, position: int, text: str, embedding: Sequence[float]
+    ) -> StoredSentence:
+        """A record keyed "<chunk id>#<position>" (re-writing a chunk replaces its records)."""
+        return cls(f"{chunk_id}#{position}", chunk_id, kind, position, text, embedding)
+
+    def moved_to(self, chunk_id: str) -> StoredSentence:
+        """The same sentence and vector under another chunk id (a renamed file)."""
+        return StoredSentence.of(chunk_id, self.kind, self.position, self.text, self.embedding)
 
 
 @dataclass(frozen=True)
@@ -332,21 +343,19 @@ class KnowledgeStore:
 
     # --- sentences ------------------------------------------------------------------------------
 
-    def add_sentences(
-        self,
-        ids: Sequence[str],
-        texts: Sequence[str],
-        metadatas: Sequence[Metadata],
-        embeddings: Sequence[Sequence[float]],
-    ) -> None:
-        """Insert or replace headings/sentences (metadata: chunk_id, kind, position)."""
+    def add_sentences(self, sentences: Sequence[StoredSentence]) -> None:
+        """Insert or replace headings/sentences."""
         self._connect()
-        for start in range(0, len(ids), _PAGE):
-            end = start + _PAGE
+        for start in range(0, len(sentences), _PAGE):
+            page = sentences[start : start + _PAGE]
             self._upsert(
-                self._sentences, "write sentences",
-                ids[start:end], texts[start:end], metadatas[start:end], embeddings[start:end],
-            )  # fmt: skip
+                self._sentences,
+                "write sentences",
+                [s.id for s in page],
+                [s.text for s in page],
+                [{"chunk_id": s.chunk_id, "kind": s.kind, "position": s.position} for s in page],
+                [s.embedding for s in page],
+            )
 
     def delete_sentences(self, chunk_ids: Sequence[str]) -> None:
         """Remove every heading/sentence of the given chunks."""
@@ -360,9 +369,10 @@ class KnowledgeStore:
     def iter_sentences(
         self, chunk_ids: Sequence[str] | None = None, include_embeddings: bool = True
     ) -> Iterator[StoredSentence]:
-        """Headings and sentences (of the given chunks, or all), paged."""
+        """Headings and sentences (of the given chunks, or all), paged; without embeddings,
+        only what identifies them (text and vector empty)."""
         self._connect()
-        include = ["metadatas", "documents"] + (["embeddings"] if include_embeddings else [])
+        include = ["metadatas"] + (["documents", "embeddings"] if include_embeddings else [])
         where = {"chunk_id": {"$in": list(chunk_ids)}} if chunk_ids is not None else None
         if chunk_ids is not None and not chunk_ids:
             return

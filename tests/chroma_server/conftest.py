@@ -220,14 +220,6 @@ def copy_index(source_data_dir: Path, target: Settings) -> int:
             [meta for _, meta, _ in batch.values()],
             [emb for _, _, emb in batch.values()],
         )
-    sentences = list(source.iter_sentences())
-    for start in range(0, len(sentences), 1000):
-        part = sentences[start : start + 1000]
-        remote.add_sentences(
-            [s.id for s in part],
-            [s.text for s in part],
-            [{"chunk_id": s.chunk_id, "kind": s.kind, "position": s.position} for s in part],
-            [list(s.embedding) for s in part],
-        )
+    remote.add_sentences(list(source.iter_sentences()))
     remote.bump_version()
     return remote.count()

@@ -59,6 +59,14 @@ def _assistant(tmp_path: Path, corpus: Path, embeddings, **overrides) -> Assista
     return Assistant(make_settings(tmp_path / "data", corpus, **overrides), embeddings=embeddings)
 
 
+def _sentence_chunks(assistant: Assistant) -> dict[str, int]:
+    """Sentence records per chunk id, as stored."""
+    counts: dict[str, int] = {}
+    for sentence in assistant.store.iter_sentences(include_embeddings=False):
+        counts[sentence.chunk_id] = counts.get(sentence.chunk_id, 0) + 1
+    return counts
+
+
 def _ids(assistant: Assistant) -> dict[str, list[str]]:
     return {d.source: sorted(d.chunk_ids) for d in assistant.sources()}
 
@@ -90,14 +98,66 @@ def test_edit_replaces_chunks_delete_removes_rename_moves(tmp_path, corpus, shar
     report = assistant.ingest()
     assert report.deleted == ["ko/hub.md"] and "ko/hub.md" not in _ids(assistant)
 
+    sentences_before = _sentence_chunks(assistant)
     (corpus / "en" / "hub.md").rename(corpus / "en" / "overview.md")
     report = assistant.ingest()
     assert report.renamed == ["en/hub.md → en/overview.md"]
     assert report.chunks_embedded == 0, "a rename must reuse the stored embeddings"
+    # Every chunk still has its heading and sentence vectors, and none is left behind.
+    live = {chunk.id for chunk in assistant.store.iter_chunks(include_text=False)}
+    assert set(_sentence_chunks(assistant)) == live
+    assert sum(_sentence_chunks(assistant).values()) == sum(sentences_before.values())
     assert set(_ids(assistant)) == {"en/fees.md", "en/overview.md"}
     assert sum(len(v) for v in _ids(assistant).values()) == assistant.store.count()
     answer = assistant.answer("How big is the hub?")
     assert answer.answered and answer.sources[0].source == "en/overview.md"
+
+
+class RecordingEmbeddings:
+    """A deterministic stand-in for a second model (plumbing: which model wrote the index)."""
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return [[1.0] + [0.0] * 383 for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0] + [0.0] * 383
+
+
+def test_an_index_of_another_model_is_re_embedded_not_mixed(tmp_path, corpus, shared_embeddings):
+    first = _assistant(tmp_path, corpus, shared_embeddings)
+    first.ingest()
+    assert not first.index_stale()
+    other = RecordingEmbeddings()
+    second = _assistant(tmp_path, corpus, LazyEmbeddings("some/other-model", loader=lambda _: other))
+    assert second.index_stale()
+    report = second.ensure_index()
+    assert report is not None and len(report.updated) == 3 and report.chunks_embedded == 4
+    assert other.texts > 0 and not second.index_stale()
+    embedders = {c.metadata["embedder"] for c in second.store.iter_chunks(include_text=False)}
+    assert embedders == {second.indexer.embedder}
+    # The same chunk ids were rewritten: their sentences are the new model's, none doubled.
+    live = {chunk.id for chunk in second.store.iter_chunks(include_text=False)}
+    assert set(_sentence_chunks(second)) == live
+    assert second.ensure_index() is None  # current now: nothing to do
+
+
+def test_leftover_sentences_of_an_interrupted_delete_are_cleaned(
+    tmp_path, corpus, shared_embeddings
+):
+    assistant = _assistant(tmp_path, corpus, shared_embeddings)
+    assistant.ingest()
+    fees = next(d for d in assistant.sources() if d.source == "en/fees.md")
+    # What a run killed between deleting a chunk and deleting its sentences leaves behind.
+    assistant.store._connect().delete(ids=fees.chunk_ids)
+    assert set(fees.chunk_ids) <= set(_sentence_chunks(assistant))
+    (corpus / "en" / "fees.md").unlink()
+    (corpus / "en" / "new.md").write_text("# New\n\n## Q?\n\nA new fact.\n", encoding="utf-8")
+    assistant.ingest()
+    assert not set(fees.chunk_ids) & set(_sentence_chunks(assistant))
 
 
 def test_the_folder_mounted_elsewhere_shares_one_index(tmp_path, corpus, shared_embeddings):

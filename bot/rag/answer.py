@@ -106,11 +106,6 @@ class Answer:
         if not self.outcome:
             self.outcome = "answered" if self.answered else "declined"
 
-    @property
-    def unsure(self) -> bool:
-        """Shown, but the founder should be offered a person (low confidence)."""
-        return self.outcome == "unsure"
-
     def to_dict(self) -> dict[str, object]:
         """The JSON shape shared by the CLI and the HTTP API."""
         return {
@@ -143,10 +138,6 @@ def to_source(candidate: Candidate, score: float | None = None) -> Source:
     )
 
 
-def _tokens(text: str) -> set[str]:
-    return set(tokenize(text))
-
-
 def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadFeatures]:
     """The lead model's evidence for each sentence of a passage."""
     if not sentences:
@@ -159,7 +150,7 @@ def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadF
     features = []
     for position, sentence in enumerate(sentences):
         overlap = (
-            index.sentence_overlap(retrieval.query_tokens, _tokens(sentence.text), retrieval.synonyms)
+            index.overlap(retrieval.query_tokens, set(tokenize(sentence.text)), retrieval.synonyms)
             if index is not None
             else 0.0
         )

@@ -64,6 +64,7 @@ class KeywordIndex:
         self._df: Counter[str] = Counter()
         for tokens in self._token_sets:
             self._df.update(tokens)
+        self._vocabulary = frozenset(self._df)
         self._n = len(self.ids)
         self._bm25 = None
         if self._n:
@@ -133,24 +134,34 @@ class KeywordIndex:
         chunk_id: str,
         synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
     ) -> float:
-        """IDF-weighted share of the query's word tokens that occur in the chunk (0..1).
+        """IDF-weighted share of the query's word tokens that occur in the chunk (0..1)."""
+        if chunk_id not in self._position:
+            return 0.0
+        return self.overlap(query_tokens, self._token_sets[self._position[chunk_id]], synonyms)
+
+    def overlap(
+        self,
+        query_tokens: Sequence[str],
+        present: frozenset[str] | set[str],
+        synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
+    ) -> float:
+        """IDF-weighted share of the query's word tokens found among ``present`` (a chunk's or
+        a sentence's tokens, or the whole vocabulary).
 
         Word pairs ("charge_natec") are left out: a rephrased question rarely repeats the
         document's word order, and unseen pairs would drown the words that do match.
         ``synonyms`` are (tokens of a glossary form in the query, tokens of all its forms):
-        the former count as present when the chunk uses any form ("mét vuông" ~ "m²").
+        the former count as present when any form is present ("mét vuông" ~ "m²").
         """
         unique = {t for t in query_tokens if "_" not in t}
-        if not unique or chunk_id not in self._position:
+        if not unique:
             return 0.0
-        present = self._token_sets[self._position[chunk_id]]
         covered = {t for t in unique if t in present}
         for typed, forms in synonyms:
             if forms & present:
                 covered |= typed & unique
         total = sum(self.idf(t) for t in unique)
-        hit = sum(self.idf(t) for t in covered)
-        return hit / total if total else 0.0
+        return sum(self.idf(t) for t in covered) / total if total else 0.0
 
     def unseen_share(
         self,
@@ -159,15 +170,9 @@ class KeywordIndex:
     ) -> float:
         """IDF-weighted share of the query's words that no chunk uses (glossary forms whose
         synonyms occur count as seen): the plainest sign a question is out of scope."""
-        unique = {t for t in query_tokens if "_" not in t}
-        if not unique:
+        if not any("_" not in t for t in query_tokens):
             return 0.0
-        seen = {t for t in unique if self._df.get(t, 0) > 0}
-        for typed, forms in synonyms:
-            if any(self._df.get(f, 0) > 0 for f in forms):
-                seen |= typed & unique
-        total = sum(self.idf(t) for t in unique)
-        return sum(self.idf(t) for t in unique - seen) / total if total else 0.0
+        return 1.0 - self.overlap(query_tokens, self._vocabulary, synonyms)
 
     def unseen_pair_share(self, query_tokens: Sequence[str]) -> float:
         """Share of the query's word pairs ("thu_nhap", "share_price") that no chunk uses:
@@ -175,24 +180,7 @@ class KeywordIndex:
         pairs = {t for t in query_tokens if "_" in t}
         if not pairs:
             return 0.0
-        return sum(1 for t in pairs if self._df.get(t, 0) == 0) / len(pairs)
-
-    def sentence_overlap(
-        self,
-        query_tokens: Sequence[str],
-        sentence_tokens: set[str],
-        synonyms: Sequence[tuple[frozenset[str], frozenset[str]]] = (),
-    ) -> float:
-        """IDF-weighted share of the query's words found in one sentence's tokens."""
-        unique = {t for t in query_tokens if "_" not in t}
-        if not unique:
-            return 0.0
-        covered = {t for t in unique if t in sentence_tokens}
-        for typed, forms in synonyms:
-            if forms & sentence_tokens:
-                covered |= typed & unique
-        total = sum(self.idf(t) for t in unique)
-        return sum(self.idf(t) for t in covered) / total if total else 0.0
+        return sum(1 for t in pairs if t not in self._vocabulary) / len(pairs)
 
     def restore_diacritics(self, text: str) -> str:
         """Vietnamese written without diacritics, with the corpus's diacritics put back: each

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from bot.evaluation import Question, contains_fact, corpus_settings, open_assist
 from bot.rag.answer import lead_features
 from bot.rag.assistant import Assistant, decision_features
 from bot.rag.retrieval import Retrieval
-from bot.rag.scoring import SCORING_FILE, Scorer, fit_listwise, fit_logistic, read_entries
+from bot.rag.scoring import SCORING_FILE, Model, Scorer, fit_listwise, fit_logistic, read_entries
 
 # Cost of each outcome when choosing the thresholds (lower is better). A confident wrong
 # answer is the worst outcome; an unsure answer costs a little even when right (the founder
@@ -75,7 +77,7 @@ def _retrievals(
             yield q, assistant, retrieval
 
 
-def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) -> None:
+def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) -> Model:
     """Fit the rank model on the candidates of the in-scope train questions (listwise: the
     right topic's chunks first)."""
     groups: list[tuple[np.ndarray, np.ndarray]] = []
@@ -84,16 +86,14 @@ def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) ->
         y = np.asarray([c.topic in q.topics for c in cands], dtype=float)
         x = np.asarray([c.features.vector() for c in cands])  # type: ignore[union-attr]
         groups.append((x, y))
-    model = fit_listwise(groups, l2=L2 * 0.01)
-    for assistant in assistants.values():
-        assistant.scorer.rank_model = model
     print(f"rank model: {len(groups)} questions")
+    return fit_listwise(groups, l2=L2 * 0.01)
 
 
 def fit_decision_and_lead(
     assistants: dict[str, Assistant], questions: Sequence[Question]
-) -> list[_Observed]:
-    """Fit the decision and lead models; returns each question's outcome class and probability."""
+) -> tuple[Model, Model, list[_Observed]]:
+    """The decision and lead models, and each question's outcome class and probability."""
     d_rows, d_labels = [], []
     lead_groups: list[tuple[np.ndarray, np.ndarray]] = []
     kinds: list[str] = []
@@ -113,12 +113,9 @@ def fit_decision_and_lead(
     x = np.asarray(d_rows)
     decision = fit_logistic(x, np.asarray(d_labels), l2=L2)
     lead = fit_listwise(lead_groups, l2=L2 * 0.01)
-    for assistant in assistants.values():
-        assistant.scorer.decision_model = decision
-        assistant.scorer.lead_model = lead
     probabilities = [decision.probability(list(row)) for row in x]
     print(f"decision model: {len(d_rows)} questions; lead model: {len(lead_groups)} passages")
-    return [_Observed(k, p) for k, p in zip(kinds, probabilities, strict=True)]
+    return decision, lead, [_Observed(k, p) for k, p in zip(kinds, probabilities, strict=True)]
 
 
 def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Question]) -> float:
@@ -159,26 +156,27 @@ def choose_thresholds(observed: Sequence[_Observed]) -> tuple[float, float, floa
 
 def fit_main(settings: Settings, questions: Sequence[Question], eval_dir: Path) -> int:
     """Fit on the train split and write the entry for the configured embedding model."""
-    import tempfile
-
     train = [q for q in questions if q.split == "train"]
     work = Path(tempfile.mkdtemp(prefix="fit-"))
-    assistants = {
-        corpus: open_assistant(corpus_settings(settings, corpus, work, eval_dir))
-        for corpus in sorted({q.corpus for q in train})
-    }
-    first = next(iter(assistants.values()))
-    scorer: Scorer = first.scorer
-    for assistant in assistants.values():
-        assistant.scorer = scorer
-        assistant.retriever.scorer = scorer
-    scorer.smalltalk_above = 2.0  # off while fitting: every question reaches retrieval
-    fit_rank(assistants, train)
-    observed = fit_decision_and_lead(assistants, train)
-    low, high, cost = choose_thresholds(observed)
-    scorer.decline_below, scorer.unsure_below = low, high
-    smalltalk_above = choose_smalltalk(assistants, train)
-    scorer.smalltalk_above = smalltalk_above
+    try:
+        assistants = {
+            corpus: open_assistant(corpus_settings(settings, corpus, work, eval_dir))
+            for corpus in sorted({q.corpus for q in train})
+        }
+        # One scorer for every corpus's assistant: each fitted model applies to all at once.
+        scorer: Scorer = next(iter(assistants.values())).scorer
+        for assistant in assistants.values():
+            assistant.retriever.scorer = scorer
+        scorer.smalltalk_above = 2.0  # off while fitting: every question reaches retrieval
+        scorer.rank_model = fit_rank(assistants, train)
+        scorer.decision_model, scorer.lead_model, observed = fit_decision_and_lead(
+            assistants, train
+        )
+        low, high, cost = choose_thresholds(observed)
+        scorer.decline_below, scorer.unsure_below = low, high
+        scorer.smalltalk_above = choose_smalltalk(assistants, train)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"thresholds: decline below {low:.3f}, unsure below {high:.3f} (train cost {cost:.1f})")
     path = Path(__file__).resolve().parent / "rag" / SCORING_FILE
     entries = read_entries(path)

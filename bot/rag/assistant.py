@@ -35,7 +35,7 @@ from bot.rag.glossary import Glossary
 from bot.rag.indexer import Indexer, IngestReport, ProgressCallback
 from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
-from bot.rag.scoring import DecisionFeatures, to_confidence
+from bot.rag.scoring import DecisionFeatures, Scorer, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
 from bot.rag.text import detect_language, split_question, strip_diacritics, tokenize
 
@@ -84,7 +84,7 @@ def decision_features(retrieval: Retrieval, top_n: int = 5) -> DecisionFeatures:
         unseen=retrieval.unseen,
         unseen_pairs=retrieval.unseen_pairs,
         names=retrieval.names,
-        words=len({t for t in retrieval.query_tokens if "_" not in t}),
+        words=retrieval.words,
         language=retrieval.language,
         dense_reliable=retrieval.dense_reliable and retrieval.query_vector is not None,
     )
@@ -122,7 +122,6 @@ class Assistant:
             refresh_seconds=settings.index_refresh_seconds,
         )
         self.indexer = Indexer(settings, self.store, self.embeddings)
-        self.scorer = self.retriever.scorer
         # Subjects of recent turns, for follow-ups ("How big is it?") without an LLM.
         self.conversations = ConversationMemory()
         self.intents = smalltalk.IntentMatcher(lambda texts: embed_questions(self.embeddings(), texts))
@@ -136,6 +135,11 @@ class Assistant:
         if settings.answer_generator != "extractive":
             self.generator = Generator(settings, LazyChatModel(settings))
         self.llm_fallbacks = self.generator.fallbacks if self.generator else FallbackCounter()
+
+    @property
+    def scorer(self) -> Scorer:
+        """The fitted rank / decide / lead models (the retriever ranks with the same)."""
+        return self.retriever.scorer
 
     @property
     def last_retrieval(self) -> Retrieval | None:
@@ -208,28 +212,29 @@ class Assistant:
         generator = self.generator
         query = generator.standalone(text, conversation) if generator else text
         try:
-            vector = self.retriever.embed(query, lang)
             completed = self._resolve(text, conversation) if generator is None else text
             if completed != text:
-                # A follow-up that lacks its subject: asked about the previous turn's subject.
+                # A follow-up that lacks its subject: asked about the previous turn's subject
+                # (one question: the subject in brackets is not a second one).
                 query = completed
-                parts = [self._judge(completed, lang)]
+                pieces = [completed]
             else:
                 pieces = split_question(query)
-                parts = [
-                    self._judge(part, lang, vector if len(pieces) == 1 else None)
-                    for part in pieces
-                ]
+            parts = [self._judge(piece, lang) for piece in pieces]
+            if max(v for _, v in parts) < self._decline_below:
+                # About to decline: a greeting or "what can you do?" worded in a way the phrase
+                # table missed is recognised by meaning instead (never over a possible answer:
+                # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
+                whole = parts[0][0] if len(parts) == 1 and query == text else None
+                vector = whole.query_vector if whole is not None else None
+                if vector is None:
+                    vector = self.retriever.embed(text, lang)
+                intent, similarity = self.intents.nearest(vector)
+                if similarity >= self.scorer.smalltalk_above:
+                    return self._small_talk(intent, lang)
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
             return Answer(message(UNAVAILABLE, lang), False, lang, unavailable=True)
-        if max(v for _, v in parts) < self._decline_below:
-            # About to decline: a greeting or "what can you do?" worded in a way the phrase
-            # table missed is recognised by meaning instead (never over a possible answer:
-            # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
-            intent, similarity = self.intents.nearest(vector)
-            if similarity >= self.scorer.smalltalk_above:
-                return self._small_talk(intent, lang)
         retrieval, value = parts[0]
         self._local.retrieval = retrieval
         answered = [(r, v) for r, v in parts if v >= self._decline_below and r.candidates]
@@ -254,11 +259,9 @@ class Assistant:
     def _decline_below(self) -> float:
         return self.settings.min_confidence
 
-    def _judge(
-        self, question: str, lang: str, vector: np.ndarray | None = None
-    ) -> tuple[Retrieval, float]:
+    def _judge(self, question: str, lang: str) -> tuple[Retrieval, float]:
         """Retrieve for one question and rate (0..1, see scoring.to_confidence) how sure it is."""
-        retrieval = self.retriever.retrieve(question, lang, vector)
+        retrieval = self.retriever.retrieve(question, lang)
         if not retrieval.candidates:
             return retrieval, 0.0
         features = decision_features(retrieval)
@@ -443,7 +446,7 @@ class Assistant:
     def _choose(self, retrieval: Retrieval, lang: str) -> Candidate:
         """The passage to answer from: best topic, in the question's language when possible."""
         best = retrieval.candidates[0]
-        if best.language != lang and not self._has_topic_in(retrieval, best.topic, lang):
+        if best.language != lang and not self.retriever.has_topic(retrieval, best.topic, lang):
             # The best topic has no document in the question's language, but the runner-up may
             # ("NATEC LOI" is in agencies, English and Korean only, and in loi-2022, also
             # Japanese): prefer answering in the founder's language.
@@ -476,18 +479,6 @@ class Assistant:
                 found.score = best.score
                 return found
         return best
-
-    def _has_topic_in(self, retrieval: Retrieval, topic: str, lang: str) -> bool:
-        snap = retrieval.snapshot
-        if snap is None:
-            return False
-        return any(
-            snap.chunk_language[row] == lang
-            and str(snap.metadatas[chunk_id].get("topic") or snap.metadatas[chunk_id].get("path", ""))
-            == topic
-            for row, chunk_id in enumerate(snap.index.ids)
-        )
-
 
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")

@@ -40,6 +40,11 @@ class Chunk:
         return split_sentences(self.text)
 
 
+def topic_of(metadata: Metadata) -> str:
+    """The chunk's topic id (translations share it), or its file when the document has none."""
+    return str(metadata.get("topic") or metadata.get("path", ""))
+
+
 def heading_of(metadata: Metadata) -> str:
     """The last part of a chunk's section path ("" before the first heading)."""
     return str(metadata.get("section", "")).rsplit(" > ", 1)[-1].strip()

@@ -105,11 +105,6 @@ class ConversationMemory:
             while len(self._turns) > self.max_conversations:
                 self._turns.popitem(last=False)
 
-    def forget(self, conversation: str) -> None:
-        """Drop a conversation's memory."""
-        with self._lock:
-            self._turns.pop(conversation, None)
-
 
 # Languages that drop the subject of a question ("rộng bao nhiêu?", "면적은요?", "広さは?");
 # in English a follow-up points back with a pronoun instead ("How big is it?").

@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import StoreUnavailable
-from bot.rag.chunking import Metadata, heading_of, keyword_text
+from bot.rag.chunking import Metadata, heading_of, keyword_text, topic_of
 from bot.rag.glossary import Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
@@ -85,7 +85,7 @@ class Candidate:
     @property
     def topic(self) -> str:
         """Topic id, or the file when the document has none."""
-        return str(self.metadata.get("topic") or self.metadata.get("path", ""))
+        return topic_of(self.metadata)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,6 @@ class Retrieval:
     question: str
     language: str
     query_tokens: list[str]
-    expanded_tokens: list[str]
     expansions: list[tuple[list[str], float]] = field(default_factory=list)
     names: int = 0
     synonyms: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
@@ -119,6 +118,16 @@ class Retrieval:
     # Normalised forms of what the question is about (its programme names, else the hub).
     about: frozenset[str] = frozenset()
     snapshot: _Snapshot | None = None
+    # The evidence for every chunk row of the snapshot (not only the candidates), so a
+    # passage of the same topic in another language can be picked without searching again.
+    dense_by_row: np.ndarray | None = None
+    heading_by_row: np.ndarray | None = None
+    keyword_by_row: np.ndarray | None = None
+
+    @property
+    def words(self) -> int:
+        """Distinct word tokens of the question (word pairs left out)."""
+        return len({t for t in self.query_tokens if "_" not in t})
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,47 @@ class _Snapshot:
     def rows_of(self, chunk_row: int) -> range:
         """Vector rows of one chunk (its heading first, then its sentences in order)."""
         return range(int(self.starts[chunk_row]), int(self.starts[chunk_row + 1]))
+
+    @functools.cached_property
+    def heading_rows(self) -> np.ndarray:
+        """Vector rows that are headings."""
+        return np.flatnonzero(self.sentence_heading)
+
+    @functools.cached_property
+    def body_rows(self) -> np.ndarray:
+        """Vector rows that are sentences."""
+        return np.flatnonzero(~self.sentence_heading)
+
+    @functools.cached_property
+    def language_rows(self) -> dict[str, np.ndarray]:
+        """Chunk rows per document language."""
+        return {
+            lang: np.flatnonzero(self.chunk_language == lang)
+            for lang in set(self.chunk_language.tolist())
+        }
+
+    @functools.cached_property
+    def topic_rows(self) -> dict[tuple[str, str], list[int]]:
+        """Chunk rows per (topic, language)."""
+        rows: dict[tuple[str, str], list[int]] = {}
+        for row, chunk_id in enumerate(self.index.ids):
+            key = (topic_of(self.metadatas[chunk_id]), str(self.chunk_language[row]))
+            rows.setdefault(key, []).append(row)
+        return rows
+
+    @functools.cached_property
+    def documents(self) -> dict[str, list[tuple[str, str, list[str]]]]:
+        """(topic, title, headings) of every document, per language."""
+        found: dict[str, dict[str, tuple[str, str, list[str]]]] = {}
+        for chunk_id in self.index.ids:
+            meta = self.metadatas[chunk_id]
+            entry = found.setdefault(str(meta.get("language", "")), {}).setdefault(
+                str(meta.get("path", "")), (topic_of(meta), str(meta.get("title", "")), [])
+            )
+            heading = heading_of(meta)
+            if heading and heading not in entry[2]:
+                entry[2].append(heading)
+        return {lang: list(docs.values()) for lang, docs in found.items()}
 
 
 class HybridRetriever:
@@ -302,20 +352,12 @@ class HybridRetriever:
 
     def documents_by_language(self) -> dict[str, list[tuple[str, str, list[str]]]]:
         """(topic, title, headings) of every indexed document, per language (for small talk)."""
-        snap = self._current()
-        found: dict[str, dict[str, tuple[str, str, list[str]]]] = {}
-        for chunk_id in snap.index.ids:
-            meta = snap.metadatas[chunk_id]
-            lang = str(meta.get("language", ""))
-            path = str(meta.get("path", ""))
-            topic = str(meta.get("topic") or path)
-            entry = found.setdefault(lang, {}).setdefault(
-                path, (topic, str(meta.get("title", "")), [])
-            )
-            heading = heading_of(meta)
-            if heading and heading not in entry[2]:
-                entry[2].append(heading)
-        return {lang: list(docs.values()) for lang, docs in found.items()}
+        return self._current().documents
+
+    def has_topic(self, retrieval: Retrieval, topic: str, language: str) -> bool:
+        """Whether a document of ``topic`` is written in ``language``."""
+        snap = retrieval.snapshot or self._current()
+        return (topic, language) in snap.topic_rows
 
     def _repair(self, snap: _Snapshot, question: str, lang: str) -> str:
         """Spelling repaired against the corpus, and Vietnamese diacritics put back."""
@@ -332,11 +374,8 @@ class HybridRetriever:
         spelled = self._repair(snap, question, language or detect_language(question))
         return np.asarray(self._embeddings().embed_query(spelled), dtype=np.float32)
 
-    def retrieve(
-        self, question: str, language: str | None = None, vector: np.ndarray | None = None
-    ) -> Retrieval:
-        """Rank chunks for ``question`` by dense, keyword and heading evidence (``vector``: the
-        question's embedding from ``embed``, when the caller already has it)."""
+    def retrieve(self, question: str, language: str | None = None) -> Retrieval:
+        """Rank chunks for ``question`` by dense, keyword and heading evidence."""
         snap = self._current()
         lang = language or detect_language(question)
         spelled = self._repair(snap, question, lang)
@@ -367,12 +406,10 @@ class HybridRetriever:
             bucket.extend(t for t in _entry_tokens(entry) if t not in typed)
         names = list(dict.fromkeys(names))
         concepts = list(dict.fromkeys(t for t in concepts if t not in set(names)))
-        expanded_tokens = query_tokens + names + concepts
         result = Retrieval(
             question,
             lang,
             query_tokens,
-            expanded_tokens,
             [
                 (names, NAME_EXPANSION_WEIGHT),
                 (concepts, CONCEPT_EXPANSION_WEIGHT),
@@ -406,12 +443,10 @@ class HybridRetriever:
             self.dense_languages is None or lang in self.dense_languages
         )
         if dense_ok:
-            if vector is None:
-                vector = np.asarray(self._embeddings().embed_query(spelled), dtype=np.float32)
+            vector = np.asarray(self._embeddings().embed_query(spelled), dtype=np.float32)
             result.query_vector = vector
             sims = snap.vectors @ vector
-            heading_rows = np.flatnonzero(snap.sentence_heading)
-            sentence_rows = np.flatnonzero(~snap.sentence_heading)
+            heading_rows, sentence_rows = snap.heading_rows, snap.body_rows
             sentence_best.fill(-1.0)
             np.maximum.at(sentence_best, snap.sentence_chunk[sentence_rows], sims[sentence_rows])
             sentence_best[sentence_best < -0.5] = 0.0
@@ -436,16 +471,12 @@ class HybridRetriever:
             pool.update(int(i) for i in np.argpartition(-dense_rank, k - 1)[:k])
             # Per language too: a question's similarities to chunks in its own language run
             # higher, and a topic written only in English must still reach a Vietnamese question.
-            for lang_code in set(snap.chunk_language.tolist()):
-                mask = snap.chunk_language == lang_code
-                dense_median[lang_code] = float(np.median(sentence_best[mask]))
-                with_heading = mask & has_heading
+            for lang_code, rows_of_lang in snap.language_rows.items():
+                dense_median[lang_code] = float(np.median(sentence_best[rows_of_lang]))
+                headed = rows_of_lang[has_heading[rows_of_lang]]
                 heading_median[lang_code] = (
-                    float(np.median(heading_sim[with_heading]))
-                    if with_heading.any()
-                    else dense_median[lang_code]
+                    float(np.median(heading_sim[headed])) if len(headed) else dense_median[lang_code]
                 )
-                rows_of_lang = np.flatnonzero(mask)
                 per_language = min(PER_LANGUAGE_CANDIDATES, len(rows_of_lang))
                 best_rows = rows_of_lang[
                     np.argpartition(-dense_rank[rows_of_lang], per_language - 1)[:per_language]
@@ -457,6 +488,9 @@ class HybridRetriever:
                 positive = positive[np.argpartition(-keyword[positive], k - 1)[:k]]
             pool.update(int(i) for i in positive)
         rows = sorted(pool)
+        result.dense_by_row = sentence_best
+        result.heading_by_row = np.where(has_heading, heading_sim, sentence_best)
+        result.keyword_by_row = keyword
         if not rows:
             return result
         candidates: list[Candidate] = []
@@ -464,7 +498,7 @@ class HybridRetriever:
             chunk_id = snap.index.ids[row]
             c = Candidate(chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id], row=row)
             c.dense = float(sentence_best[row])
-            c.heading_similarity = float(heading_sim[row]) if has_heading[row] else c.dense
+            c.heading_similarity = float(result.heading_by_row[row])
             c.keyword = float(keyword[row])
             c.dense_lift = c.dense - dense_median.get(c.language, c.dense)
             c.heading_lift = c.heading_similarity - heading_median.get(c.language, c.heading_similarity)
@@ -496,9 +530,7 @@ class HybridRetriever:
                 assert snap is not None
                 # "fee?", "料金は?": too little to go on; the programme's own documents come
                 # before background material (a founder asking the hub's bot means the hub).
-                vague = result.names == 0 and len(
-                    {t for t in result.query_tokens if "_" not in t}
-                ) <= VAGUE_TOKENS
+                vague = result.names == 0 and result.words <= VAGUE_TOKENS
                 best_dense = max(c.dense for c in candidates)
                 best_heading = max(c.heading_similarity for c in candidates)
                 for c in candidates:
@@ -544,33 +576,21 @@ class HybridRetriever:
         return [Sentence(text, i, 0.0) for i, text in enumerate(split_sentences(candidate.text))]
 
     def best_in_language(self, retrieval: Retrieval, topic: str, language: str) -> Candidate | None:
-        """The best chunk of ``topic`` written in ``language`` (dense + keyword), if any."""
+        """The best chunk of ``topic`` written in ``language`` (dense + keyword), from the
+        evidence the retrieval computed for every chunk."""
         snap = retrieval.snapshot or self._current()
-        rows = [
-            row
-            for row, chunk_id in enumerate(snap.index.ids)
-            if snap.chunk_language[row] == language
-            and str(
-                snap.metadatas[chunk_id].get("topic") or snap.metadatas[chunk_id].get("path", "")
-            )
-            == topic
-        ]
+        rows = snap.topic_rows.get((topic, language))
         if not rows:
             return None
-        scores = snap.index.weighted_scores(retrieval.query_tokens, retrieval.expansions)
-        top = float(scores.max()) if len(scores) else 0.0
-        best: Candidate | None = None
-        for row in rows:
-            chunk_id = snap.index.ids[row]
-            c = Candidate(chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id], row=row)
-            c.keyword = float(scores[row] / top) if top > 0 else 0.0
-            c.coverage = snap.index.coverage(retrieval.query_tokens, chunk_id, retrieval.synonyms)
-            if retrieval.query_vector is not None and len(snap.rows_of(row)):
-                sims = snap.vectors[list(snap.rows_of(row))] @ retrieval.query_vector
-                heads = snap.sentence_heading[list(snap.rows_of(row))]
-                c.dense = float(sims[~heads].max()) if (~heads).any() else 0.0
-                c.heading_similarity = float(sims[heads].max()) if heads.any() else c.dense
-            c.score = c.keyword + c.dense + c.heading_similarity
-            if best is None or c.score > best.score:
-                best = c
+        zeros = np.zeros(len(snap.index.ids), dtype=np.float32)
+        dense = retrieval.dense_by_row if retrieval.dense_by_row is not None else zeros
+        heading = retrieval.heading_by_row if retrieval.heading_by_row is not None else zeros
+        keyword = retrieval.keyword_by_row if retrieval.keyword_by_row is not None else zeros
+        row = max(rows, key=lambda r: float(keyword[r] + dense[r] + heading[r]))
+        chunk_id = snap.index.ids[row]
+        best = Candidate(chunk_id, snap.texts[chunk_id], snap.metadatas[chunk_id], row=row)
+        best.dense, best.heading_similarity = float(dense[row]), float(heading[row])
+        best.keyword = float(keyword[row])
+        best.coverage = snap.index.coverage(retrieval.query_tokens, chunk_id, retrieval.synonyms)
+        best.score = best.keyword + best.dense + best.heading_similarity
         return best

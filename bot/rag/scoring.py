@@ -211,14 +211,6 @@ class Scorer:
         """Score (a logit) of a sentence as the answer's opening."""
         return self.lead_model.logit(features.vector())
 
-    def outcome(self, probability: float) -> str:
-        """"answered", "unsure" or "declined" for a decision probability."""
-        if probability < self.decline_below:
-            return "declined"
-        if probability < self.unsure_below:
-            return "unsure"
-        return "answered"
-
     def to_dict(self) -> dict[str, object]:
         """JSON form (one entry of scoring.json)."""
         return {
@@ -298,20 +290,17 @@ def read_entries(path: Path | None = None) -> dict[str, object]:
     return entries if isinstance(entries, dict) else {}
 
 
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, sample_weight: np.ndarray | None = None
-) -> Model:
+def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0) -> Model:
     """L2-regularised logistic regression by Newton's method (small, dense problems)."""
     n, d = x.shape
     xb = np.hstack([x, np.ones((n, 1))])
     w = np.zeros(d + 1)
-    sw = np.ones(n) if sample_weight is None else sample_weight
     reg = np.full(d + 1, l2)
     reg[-1] = 0.0  # the bias is not shrunk
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -40, 40)))
-        gradient = xb.T @ (sw * (p - y)) + reg * w
-        hessian = (xb * (sw * p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        gradient = xb.T @ (p - y) + reg * w
+        hessian = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(d + 1)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if np.max(np.abs(step)) < 1e-7:
@@ -327,7 +316,7 @@ def fit_listwise(
     descent with a line search — the problems are tiny). Groups: (features, 0/1 labels)."""
     groups = [(x, y) for x, y in groups if len(x) > 1 and 0 < y.sum() < len(y)]
     if not groups:
-        return Model([0.0] * (groups[0][0].shape[1] if groups else 0), 0.0)
+        raise ValueError("no group has both a positive and a negative to learn from")
     d = groups[0][0].shape[1]
     scale = np.maximum(np.std(np.vstack([x for x, _ in groups]), axis=0), 1e-6)
 
@@ -358,21 +347,3 @@ def fit_listwise(
         if float(np.abs(grad).max()) < 1e-6 or step <= 1e-8:
             break
     return Model([float(v) for v in w / scale], 0.0)
-
-
-def features_table(rows: list[object]) -> np.ndarray:
-    """Stack feature dataclasses' vectors into a matrix."""
-    return np.asarray([r.vector() for r in rows], dtype=np.float64)  # type: ignore[attr-defined]
-
-
-__all__ = [
-    "DECISION_NAMES",
-    "LEAD_NAMES",
-    "RANK_NAMES",
-    "DecisionFeatures",
-    "LeadFeatures",
-    "Model",
-    "RankFeatures",
-    "Scorer",
-    "fit_logistic",
-]

@@ -86,6 +86,20 @@ _FILLER = frozenset(
 
 # The same words as keyword tokens, for scripts without spaces ("このチャットでは").
 _FILLER_TOKENS = frozenset(t for word in _FILLER for t in tokenize(word, drop_stopwords=False))
+# Every phrase compiled once, capability first (it may contain a greeting word).
+_COMPILED = [
+    (intent, re.compile(pattern))
+    for intent in ("capability", "thanks", "greeting")
+    for patterns in _PHRASES[intent].values()
+    for pattern in patterns
+]
+# A greeting or thanks opening a question ("안녕하세요, 주소가 …"), with its punctuation.
+_LEADING = [
+    re.compile(rf"^\s*(?:{pattern})[\s,.!~。、！]*")
+    for intent in ("greeting", "thanks")
+    for patterns in _PHRASES[intent].values()
+    for pattern in patterns
+]
 
 _REPLIES: dict[str, dict[str, str]] = {
     "intro": {
@@ -193,16 +207,13 @@ def classify(message: str) -> SmallTalk | None:
     text = unicodedata.normalize("NFC", message).lower()
     found: list[str] = []
     rest = text
-    for intent in ("capability", "thanks", "greeting"):
-        for patterns in _PHRASES[intent].values():
-            for pattern in patterns:
-                rest, count = re.subn(pattern, " ", rest)
-                if count and intent not in found:
-                    found.append(intent)
+    for intent, pattern in _COMPILED:
+        rest, count = pattern.subn(" ", rest)
+        if count and intent not in found:
+            found.append(intent)
     if not found:
         return None
-    words = [w for w in re.findall(r"\w+", rest) if w not in _FILLER]
-    left = [t for t in tokenize(" ".join(words)) if t not in _FILLER_TOKENS]
+    left = [t for t in tokenize(rest) if t not in _FILLER_TOKENS]
     if left and not asks(rest) and "greeting" in found:
         # "はじめまして！韓国でSaaSをやっている者です。": a greeting with an introduction, no question.
         return SmallTalk("greeting", "")
@@ -248,10 +259,8 @@ def asks(text: str) -> bool:
 
 def _strip_greeting(text: str) -> str:
     stripped = text
-    for intent in ("greeting", "thanks"):
-        for patterns in _PHRASES[intent].values():
-            for pattern in patterns:
-                stripped = re.sub(rf"^\s*(?:{pattern})[\s,.!~。、！]*", "", stripped)
+    for pattern in _LEADING:
+        stripped = pattern.sub("", stripped)
     return stripped.strip()
 
 

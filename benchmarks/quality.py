@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +36,11 @@ from bot.evaluation import (
     Prediction,
     Question,
     Report,
-    assistant_pipeline,
-    corpus_settings,
-    evaluate,
     format_table,
     load_question_sets,
     open_assistant,
+    open_pipeline,
+    run_suites,
 )
 from bot.rag.answer import lead_budget
 from bot.rag.text import split_sentences
@@ -82,7 +82,7 @@ def first_sentences(text: str, language: str) -> str:
     return " ".join(out)
 
 
-def previous_pipeline(work: Path, settings: Settings, questions: list[Question]):
+def previous_pipeline(work: Path, settings: Settings, questions: Sequence[Question]):
     """Answers of the commit before this work, over the same documents."""
     tree = work / "previous"
     subprocess.run(
@@ -96,7 +96,7 @@ def previous_pipeline(work: Path, settings: Settings, questions: list[Question])
             for q in questions
         )
         done = subprocess.run(
-            [sys.executable, "-c", PREVIOUS_RUNNER, str(work / "previous-data"),
+            [sys.executable, "-c", PREVIOUS_RUNNER, str(settings.data_dir) + "-previous",
              str(settings.knowledge_dir)],
             input=payload, capture_output=True, text=True, cwd=tree, env=env, check=True,
         )  # fmt: skip
@@ -184,40 +184,28 @@ def main() -> None:
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
     work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
-    base = Settings(_env_file=None, data_dir=work / "ours", knowledge_dir=ROOT / "knowledge")
     reports: list[Report] = []
     try:
-        variants: list[tuple[str, object]] = [
-            ("ours (e5, default)", lambda s: assistant_pipeline(open_assistant(s))),
-            ("ours (MiniLM)", lambda s: assistant_pipeline(open_assistant(s.model_copy(
-                update={"embedding_model": "packaged", "embedding_languages": ["en", "vi"]})))),
-        ]  # fmt: skip
+        minilm = {"embedding_model": "packaged", "embedding_languages": ["en", "vi"]}
+        variants: list[tuple[str, Callable[[Settings, Sequence[Question]], object]]] = [
+            ("ours (e5, default)", open_pipeline),
+            ("ours (MiniLM)", lambda s, _: open_pipeline(s.model_copy(update=minilm))),
+        ]
         if not args.skip_previous:
-            variants.append(("previous (6e74aa8)", None))
+            variants.append(("previous (6e74aa8)", lambda s, qs: previous_pipeline(work, s, qs)))
         if not args.skip_peers:
             variants += [
-                ("peer: LangChain recipe", lambda s: recipe_pipeline(work, s)),
-                ("peer: dense only", lambda s: retriever_pipeline(s, "dense")),
-                ("peer: keyword only", lambda s: retriever_pipeline(s, "keyword")),
+                ("peer: LangChain recipe", lambda s, _: recipe_pipeline(work, s)),
+                ("peer: dense only", lambda s, _: retriever_pipeline(s, "dense")),
+                ("peer: keyword only", lambda s, _: retriever_pipeline(s, "keyword")),
             ]
         for number, (name, make) in enumerate(variants):
-            report = Report(name)
-            own = work / f"variant-{number}"
-            for corpus in sorted({q.corpus for q in questions}):
-                subset = [q for q in questions if q.corpus == corpus]
-                settings = corpus_settings(base, corpus, own, ROOT / "eval")
-                if corpus == "knowledge":
-                    settings = settings.model_copy(update={"data_dir": own / "knowledge-data"})
-                if make is None:
-                    pipeline = previous_pipeline(work, settings, subset)
-                else:
-                    pipeline = make(settings)  # type: ignore[operator]
-                part = evaluate(name, subset, pipeline, keep_misses=False)
-                for key, cell in part.scores.items():
-                    target = report.score(*key)
-                    for field_name in cell.__dataclass_fields__:
-                        setattr(target, field_name, getattr(target, field_name) + getattr(cell, field_name))
-            reports.append(report)
+            base = Settings(
+                _env_file=None, data_dir=work / f"variant-{number}", knowledge_dir=ROOT / "knowledge"
+            )
+            reports.append(
+                run_suites(base, questions, ROOT / "eval", make, name, keep_misses=False)  # type: ignore[arg-type]
+            )
             print(f"done: {name}", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

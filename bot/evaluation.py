@@ -365,17 +365,20 @@ def run_suites(
     settings: Settings,
     questions: Sequence[Question],
     eval_dir: Path,
-    make_pipeline: Callable[[Settings], Pipeline],
+    make_pipeline: Callable[[Settings, Sequence[Question]], Pipeline],
     name: str = "ours",
+    *,
+    keep_misses: bool = True,
 ) -> Report:
-    """Evaluate every corpus's questions with a pipeline built on that corpus's index."""
+    """Evaluate every corpus's questions with a pipeline built on that corpus's index
+    (``make_pipeline`` gets the corpus's settings and the questions it will be asked)."""
     report = Report(name)
     work = Path(tempfile.mkdtemp(prefix="eval-"))
     try:
         for corpus in sorted({q.corpus for q in questions}):
             subset = [q for q in questions if q.corpus == corpus]
-            part = evaluate(name, subset, make_pipeline(corpus_settings(settings, corpus, work, eval_dir)))
-            _merge(report, part)
+            pipeline = make_pipeline(corpus_settings(settings, corpus, work, eval_dir), subset)
+            _merge(report, evaluate(name, subset, pipeline, keep_misses=keep_misses))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
@@ -459,6 +462,6 @@ def eval_main(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (args.gate and failures) else 0
 
 
-def open_pipeline(settings: Settings) -> Pipeline:
+def open_pipeline(settings: Settings, _questions: Sequence[Question] = ()) -> Pipeline:
     """The assistant's pipeline over the settings' corpus."""
     return assistant_pipeline(open_assistant(settings))

@@ -7,13 +7,29 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from bot.rag.text import _stem_en, strip_diacritics, tokenize
+from bot.rag.text import STOPWORDS, _stem_en, strip_diacritics, tokenize
 
-_LATIN_WORD = re.compile(r"\b[a-z]{5,}\b")
+_LATIN_WORD = re.compile(r"\b[a-z]{4,}\b")
+# English question words are stop words (never in the index), yet a typo in one ("wher",
+# "whta") leaves a word no document uses, which reads as out of scope: they are repaired too.
+_QUESTION_WORDS = frozenset(
+    w for w in STOPWORDS if w.isascii() and w.isalpha() and len(w) >= 3
+)
+
+
+def _delete_index(words: Iterable[str]) -> dict[str, set[str]]:
+    """SymSpell-style: every word and its one-letter deletions → the words they come from."""
+    index: dict[str, set[str]] = defaultdict(set)
+    for word in words:
+        index[word].add(word)
+        for variant in _deletes(word):
+            index[variant].add(word)
+    return index
+
 
 
 UNSEEN_WEIGHT = 2.0
@@ -50,6 +66,9 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+_QUESTION_WORD_DELETES = _delete_index(_QUESTION_WORDS)
+
+
 class KeywordIndex:
     """An immutable BM25 index (bm25s) plus document frequencies for query coverage."""
 
@@ -76,12 +95,9 @@ class KeywordIndex:
         # plain word and word pair, most frequent first ("dau tu" → "đầu tư", "o" → "ở").
         self._accents = _accent_maps(texts)
         # Spelling variants one edit away (SymSpell-style delete index) of corpus words.
-        self._by_delete: dict[str, set[str]] = defaultdict(set)
-        for token in self._df:
-            if token.isascii() and token.isalpha() and len(token) >= 4:
-                self._by_delete[token].add(token)
-                for variant in _deletes(token):
-                    self._by_delete[variant].add(token)
+        self._by_delete = _delete_index(
+            t for t in self._df if t.isascii() and t.isalpha() and len(t) >= 4
+        )
 
     def __len__(self) -> int:
         return self._n
@@ -214,19 +230,28 @@ class KeywordIndex:
 
     def correct_spelling(self, text: str) -> str:
         """Replace Latin words unknown to the corpus by the most frequent corpus word one
-        edit away ("adress" → "address", "resluts" → "results"); other text is unchanged."""
+        edit away ("adress" → "address", "resluts" → "results"), or by the English question
+        word one edit away ("wher" → "where"); other text is unchanged. Four-letter words are
+        repaired to question words only: too many short words are one edit from each other."""
+
+        def nearby(word: str, index: dict[str, set[str]]) -> set[str]:
+            options = set(index.get(word, ()))
+            for variant in _deletes(word):
+                options |= index.get(variant, set())
+            return {o for o in options if abs(len(o) - len(word)) <= 1}
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if _stem_en(word) in self._df or word in self._df:
+            if _stem_en(word) in self._df or word in self._df or word in _QUESTION_WORDS:
                 return word
-            options: set[str] = set(self._by_delete.get(word, ()))
-            for variant in _deletes(word):
-                options |= self._by_delete.get(variant, set())
-            options = {o for o in options if abs(len(o) - len(word)) <= 1}
-            if not options:
-                return word
-            return max(options, key=lambda o: (self._df[o], o))
+            corpus = nearby(word, self._by_delete) if len(word) >= 5 else set()
+            if corpus:
+                return max(corpus, key=lambda o: (self._df[o], o))
+            questions = nearby(word, _QUESTION_WORD_DELETES)
+            # A dropped letter is the likeliest typo: "wher" is "where" rather than "when".
+            dropped = {q for q in questions if word in _deletes(q)}
+            choice = dropped if len(dropped) == 1 else questions
+            return next(iter(choice)) if len(choice) == 1 else word
 
         return _LATIN_WORD.sub(fix, text.lower())
 

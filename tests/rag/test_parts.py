@@ -156,6 +156,14 @@ def test_diacritics_come_back_from_the_corpus() -> None:
     assert index.restore_diacritics("hub ở đâu") == "hub ở đâu"  # has diacritics: unchanged
 
 
+def test_typos_are_repaired_towards_corpus_words_and_question_words() -> None:
+    index = KeywordIndex(["a"], ["The hub is located in the Tech Trade Center building."])
+    assert index.correct_spelling("wher is the hub locatd?") == "where is the hub located?"
+    assert index.correct_spelling("whta is it") == "what is it"
+    # Short words that are not question words are left alone ("bank" is not "back").
+    assert index.correct_spelling("visa bank rent") == "visa bank rent"
+
+
 def test_unseen_words_and_pairs_are_measured() -> None:
     index = KeywordIndex(["a"], ["registration fee for electric vehicles"])
     assert index.unseen_share(["fee", "vehicl"]) == 0.0

@@ -157,7 +157,7 @@ def test_diacritics_come_back_from_the_corpus() -> None:
 
 
 def test_typos_are_repaired_towards_corpus_words_and_question_words() -> None:
-    index = KeywordIndex(["a"], ["The hub is located in the Tech Trade Center building."])
+    index = KeywordIndex(["a"], ["The hub is located at the back of the Tech Trade Center."])
     assert index.correct_spelling("wher is the hub locatd?") == "where is the hub located?"
     assert index.correct_spelling("whta is it") == "what is it"
     # Short words that are not question words are left alone ("bank" is not "back").

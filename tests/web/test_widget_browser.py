@@ -231,6 +231,29 @@ def test_declined_question_offers_a_staff_handoff(page, site: Site) -> None:
     assert stored.answer == declined["answer"]
 
 
+# Two questions, the second about a deadline no document gives: shown, but unsure.
+UNSURE = "Do you run an accelerator program? When is the next application deadline?"
+
+
+def test_unsure_answers_offer_the_staff_handoff_and_confident_ones_do_not(
+    page, site: Site
+) -> None:
+    widget(page, "button.launcher").click()
+
+    confident = ask(page, KO_AREA)
+    unsure = ask(page, UNSURE)
+
+    assert confident["outcome"] == "answered"
+    assert unsure["outcome"] == "unsure" and unsure["answered"] is True, unsure
+    answers = widget(page, ".msg.bot")
+    assert answers.nth(1).locator("button.handoff-btn").count() == 0
+    assert answers.nth(2).locator(".text").text_content() == unsure["answer"]
+    handoff = answers.nth(2).locator("button.handoff-btn")
+    assert handoff.text_content() == "담당자에게 문의"
+    handoff.click()
+    assert answers.nth(2).get_by_label("질문 내용").input_value() == UNSURE
+
+
 def test_keyboard_opens_and_escape_closes(page, site: Site) -> None:
     focused_launcher = (
         f"() => document.activeElement && document.activeElement.localName === '{WIDGET}' "

@@ -44,9 +44,8 @@ _WHAT_ABOUT = re.compile(
 
 @dataclass(frozen=True)
 class Turn:
-    """What a conversation's last answered question was about."""
+    """What a conversation's last question was about."""
 
-    question: str  # as it was searched (already resolved)
     subject: str  # the programme names it mentioned, as typed ("" when none)
     predicate: str  # the question without those names
     at: float
@@ -93,7 +92,6 @@ class ConversationMemory:
         for name in names:
             predicate = re.sub(re.escape(name), " ", predicate, flags=re.IGNORECASE)
         turn = Turn(
-            question,
             " ".join(names),
             " ".join(predicate.split()),
             time.monotonic(),

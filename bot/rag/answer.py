@@ -189,9 +189,13 @@ def choose_lead(
         return [], []
     yes_no = question_kind(retrieval.question) == "yes-no"
     scores = [scorer.lead(f) for f in lead_features(sentences, retrieval)]
-    # A sentence pointing at text around it ("as follows:", "아래") never leads when another can.
-    eligible = [i for i, s in enumerate(sentences) if not points_elsewhere(s.text)] or list(
-        range(len(sentences))
+    # A sentence pointing at text around it ("as follows:", "아래") never leads when another
+    # can; nor does a title or a label left over from a page ("1. Overview") — it answers
+    # nothing (documents staff add are not all written as FAQs).
+    eligible = (
+        [i for i, s in enumerate(sentences) if not points_elsewhere(s.text) and ends_sentence(s.text)]
+        or [i for i, s in enumerate(sentences) if not points_elsewhere(s.text)]
+        or list(range(len(sentences)))
     )
     best = max(eligible, key=lambda i: (scores[i], -i))
     chosen = {best}

@@ -13,6 +13,8 @@ import numpy as np
 
 from bot.rag.text import STOPWORDS, _stem_en, strip_diacritics, tokenize
 
+_CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
+
 _LATIN_WORD = re.compile(r"\b[a-z]{4,}\b")
 # English question words are stop words (never in the index), yet a typo in one ("wher",
 # "whta") leaves a word no document uses, which reads as out of scope: they are repaired too.
@@ -67,6 +69,37 @@ def _deletes(word: str) -> set[str]:
 
 
 _QUESTION_WORD_DELETES = _delete_index(_QUESTION_WORDS)
+
+
+def _cjk(token: str) -> bool:
+    """A bigram of a Korean or Japanese word (as ``tokenize`` makes them)."""
+    return len(token) == 2 and all(_CJK.match(ch) for ch in token)
+
+
+def word_groups(tokens: Sequence[str]) -> list[list[str]]:
+    """The question's words, each as the tokens it was split into: a Korean or Japanese
+    word's overlapping bigrams ("サイゴンハイテクパーク" → 10 bigrams), or a Vietnamese
+    word and its form without diacritics. Word pairs ("charge_natec") are left out.
+
+    Weighing words rather than tokens keeps a long name typed in Hangul or katakana from
+    outweighing the short word that says what is asked ("…パークの面積は?" is about 面積).
+    """
+    groups: list[list[str]] = []
+    for token in dict.fromkeys(t for t in tokens if "_" not in t):
+        if groups:
+            last = groups[-1][-1]
+            chained = _cjk(last) and _cjk(token) and last[1] == token[0]
+            plain_form = token != last and strip_diacritics(last) == token
+            if chained or plain_form:
+                groups[-1].append(token)
+                continue
+        groups.append([token])
+    return groups
+
+
+def _alternatives(group: list[str]) -> bool:
+    """A word and its plain spelling (either counts), not a chain of bigrams (each counts)."""
+    return len(group) == 2 and not _cjk(group[0])
 
 
 class KeywordIndex:
@@ -169,15 +202,23 @@ class KeywordIndex:
         ``synonyms`` are (tokens of a glossary form in the query, tokens of all its forms):
         the former count as present when any form is present ("mét vuông" ~ "m²").
         """
-        unique = {t for t in query_tokens if "_" not in t}
-        if not unique:
+        groups = word_groups(query_tokens)
+        if not groups:
             return 0.0
+        unique = {t for group in groups for t in group}
         covered = {t for t in unique if t in present}
         for typed, forms in synonyms:
             if forms & present:
                 covered |= typed & unique
-        total = sum(self.idf(t) for t in unique)
-        return sum(self.idf(t) for t in covered) / total if total else 0.0
+        total = found = 0.0
+        for group in groups:
+            weight = sum(self.idf(t) for t in group) / len(group)
+            total += weight
+            if _alternatives(group):
+                found += weight if covered & set(group) else 0.0
+            else:
+                found += weight * sum(t in covered for t in group) / len(group)
+        return found / total if total else 0.0
 
     def unseen_share(
         self,

@@ -7,9 +7,15 @@ import pytest
 
 from bot.rag import smalltalk
 from bot.rag.conversation import ConversationMemory, resolve
-from bot.rag.keyword import KeywordIndex
+from bot.rag.keyword import KeywordIndex, word_groups
 from bot.rag.scoring import Scorer, fit_listwise, fit_logistic, to_confidence
-from bot.rag.text import detect_language, question_kind, split_question, split_sentences
+from bot.rag.text import (
+    detect_language,
+    question_kind,
+    split_question,
+    split_sentences,
+    tokenize,
+)
 
 
 @pytest.mark.parametrize(
@@ -171,6 +177,24 @@ def test_unseen_words_and_pairs_are_measured() -> None:
     assert index.unseen_pair_share(["registration_fee", "share_price"]) == 0.5
 
 
+def test_a_long_name_in_hangul_or_katakana_weighs_as_one_word() -> None:
+    # Bigram tokens: "サイゴンハイテクパーク" is nine of them, "面積" (area) one. Weighed per
+    # token, a sentence naming the park outweighed the one stating its area.
+    index = KeywordIndex(
+        ["name", "area", "other"],
+        ["サイゴン・ハイテクパークはホーチミン市にある。", "敷地面積は913haである。", "ソウル市の話。"],
+    )
+    question = tokenize("サイゴン・ハイテクパークの面積は？")
+    assert word_groups(question)[-1] == ["面積"]
+    assert len(word_groups(question)) == 3
+    by_name = index.coverage(question, "name")
+    by_area = index.coverage(question, "area")
+    assert 0.3 < by_area and by_name < 0.8
+    # A Vietnamese word and its form without diacritics are one word, found by either form.
+    assert word_groups(tokenize("địa chỉ")) == [["địa", "dia"], ["chỉ", "chi"]]
+    assert KeywordIndex(["a"], ["dia chi cua hub"]).coverage(tokenize("địa chỉ"), "a") == 1.0
+
+
 def test_confidence_scale_is_monotone_and_fixed_at_the_thresholds() -> None:
     scorer = Scorer.default()
     scorer.decline_below, scorer.unsure_below = 0.4, 0.8
@@ -203,3 +227,19 @@ def test_logistic_fit_separates_the_classes() -> None:
     y = np.array([0, 0, 0, 1, 1, 1], dtype=float)
     model = fit_logistic(x, y, l2=0.01)
     assert model.probability([0.1]) < 0.5 < model.probability([0.9])
+
+
+def test_a_title_line_never_leads_when_a_sentence_can() -> None:
+    # Documents staff add are not all FAQs: "1. Overview" lines sit among the sentences.
+    from bot.rag.answer import choose_lead
+    from bot.rag.retrieval import Retrieval, Sentence
+
+    sentences = [
+        Sentence("1. サイゴン・ハイテクパークの概要", 0, 0.95),
+        Sentence("設立は2002年10月24日である。", 1, 0.80),
+    ]
+    question = "サイゴン・ハイテクパークの概要と設立日は？"
+    retrieval = Retrieval(question, "ja", tokenize(question))
+    lead, rest = choose_lead(sentences, retrieval, Scorer.default(), budget=20)
+    assert [s.text for s in lead] == ["設立は2002年10月24日である。"]
+    assert [s.text for s in rest] == ["1. サイゴン・ハイテクパークの概要"]

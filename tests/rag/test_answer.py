@@ -18,6 +18,9 @@ from bot.rag.answer import DECLINE, OTHER_LANGUAGE_NOTE
         ("ソウル創業ハブ・ホーチミンの広さはどれくらいですか？", "ja", "1,758", "ja/"),
         ("휴텍(HUTECH)은 어떤 대학인가요?", "ko", "HUTECH", "ko/universities"),
         ("Until when is the 0% EV registration fee in Vietnam?", "en", "2027", "en/vietnam-market"),
+        # Translations of agencies / hi-seoul / history: answered in the question's language.
+        ("2022年のNATECのトップは誰でしたか？", "ja", "Pham Hong Quat", "ja/agencies"),
+        ("2019年のパイロット事業では何組がマッチングされましたか？", "ja", "7組", "ja/history"),
     ],
 )
 def test_answers_in_the_question_language_with_sources(

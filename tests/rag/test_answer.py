@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
 from bot.rag.answer import DECLINE, OTHER_LANGUAGE_NOTE
+from bot.rag.assistant import Assistant
+from tests.conftest import KNOWLEDGE, make_settings
 
 
 @pytest.mark.parametrize(
@@ -18,6 +21,10 @@ from bot.rag.answer import DECLINE, OTHER_LANGUAGE_NOTE
         ("ソウル創業ハブ・ホーチミンの広さはどれくらいですか？", "ja", "1,758", "ja/"),
         ("휴텍(HUTECH)은 어떤 대학인가요?", "ko", "HUTECH", "ko/universities"),
         ("Until when is the 0% EV registration fee in Vietnam?", "en", "2027", "en/vietnam-market"),
+        # Translations of agencies / hi-seoul / history: answered in the question's language.
+        ("Hi Seoul Friends hiện có bao nhiêu công ty?", "vi", "37", "vi/hi-seoul"),
+        ("2022年のNATECのトップは誰でしたか？", "ja", "Pham Hong Quat", "ja/agencies"),
+        ("2019年のパイロット事業では何組がマッチングされましたか？", "ja", "7組", "ja/history"),
     ],
 )
 def test_answers_in_the_question_language_with_sources(
@@ -32,9 +39,26 @@ def test_answers_in_the_question_language_with_sources(
     assert first.title and first.section and first.snippet and first.last_verified
 
 
-def test_falls_back_to_english_and_says_so(assistant) -> None:
+@pytest.fixture()
+def no_vietnamese_hi_seoul(indexed_settings, shared_embeddings, tmp_path) -> Assistant:
+    """The real knowledge base without its Vietnamese Hi Seoul document (every topic now has a
+    Vietnamese translation): a copy of the session index, where ingesting the copied folder only
+    deletes that one file."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    (knowledge / "vi" / "hi-seoul.md").unlink()
+    assistant = Assistant(
+        make_settings(indexed_settings.data_dir, knowledge_dir=knowledge),
+        embeddings=shared_embeddings,
+    )
+    report = assistant.ingest()
+    assert report.deleted == ["vi/hi-seoul.md"] and not report.failed
+    return assistant
+
+
+def test_falls_back_to_english_and_says_so(no_vietnamese_hi_seoul) -> None:
     # No Vietnamese document covers Hi Seoul Friends: English beats Korean as the fallback.
-    answer = assistant.answer("Hi Seoul Friends hiện có bao nhiêu công ty?")
+    answer = no_vietnamese_hi_seoul.answer("Hi Seoul Friends hiện có bao nhiêu công ty?")
     assert answer.answered and answer.language == "vi"
     assert "37" in answer.answer
     assert answer.sources[0].language == "en"

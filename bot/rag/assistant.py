@@ -180,6 +180,10 @@ class Assistant:
         """Indexed documents, sorted by source path."""
         return sorted(self.store.documents().values(), key=lambda d: d.source)
 
+    def example_questions(self, lang: str, limit: int = smalltalk.MAX_EXAMPLES) -> list[str]:
+        """Questions the documents answer, from their headings in ``lang`` (for greetings)."""
+        return smalltalk.example_questions(lang, self.retriever.documents_by_language(), limit)
+
     def warm_up(self) -> None:
         """Load the model, keyword index and small-talk exemplars now, not on the first question."""
         self.retriever.refresh()

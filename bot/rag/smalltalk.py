@@ -268,9 +268,7 @@ def reply(intent: str, lang: str, documents: Documents) -> str:
     """The reply to a small-talk intent, built from the indexed documents' titles and headings."""
     if intent == "thanks":
         return _text("thanks", lang)
-    docs = documents.get(lang) or documents.get("en") or next(iter(documents.values()), [])
-    # Documents with the most sections first: they are the programme's main topics.
-    ranked = sorted(docs, key=lambda d: (-len(d[2]), d[1]))
+    ranked = _main_topics_first(lang, documents)
     titles = [title for _, title, _ in ranked if title]
     lines = [_text("hello", lang) + " " + _text("intro", lang)] if intent == "greeting" else [
         _text("intro", lang)
@@ -278,7 +276,7 @@ def reply(intent: str, lang: str, documents: Documents) -> str:
     lines += [f"• {title}" for title in titles[:MAX_TOPICS]]
     if len(titles) > MAX_TOPICS:
         lines.append(_text("more", lang).format(n=len(titles) - MAX_TOPICS))
-    examples = list(_examples(ranked))
+    examples = list(_examples(ranked, MAX_EXAMPLES))
     if examples:
         lines.append("")
         lines.append(_text("examples", lang))
@@ -288,8 +286,23 @@ def reply(intent: str, lang: str, documents: Documents) -> str:
     return "\n".join(lines)
 
 
-def _examples(docs: Iterable[tuple[str, str, list[str]]]) -> Iterable[str]:
+def example_questions(lang: str, documents: Documents, limit: int = MAX_EXAMPLES) -> list[str]:
+    """Up to ``limit`` questions a founder could ask: question-like headings of the documents
+    in ``lang`` (English, else any language, when there are none), main topics first."""
+    return list(_examples(_main_topics_first(lang, documents), limit))
+
+
+def _main_topics_first(lang: str, documents: Documents) -> list[tuple[str, str, list[str]]]:
+    """The documents in ``lang`` (else English, else any), those with most sections first:
+    they are the programme's main topics."""
+    docs = documents.get(lang) or documents.get("en") or next(iter(documents.values()), [])
+    return sorted(docs, key=lambda d: (-len(d[2]), d[1]))
+
+
+def _examples(docs: Iterable[tuple[str, str, list[str]]], limit: int) -> Iterable[str]:
     """One short question-like heading from each of the first documents."""
+    if limit <= 0:
+        return
     count = 0
     for _, _, headings in docs:
         for heading in headings:
@@ -297,5 +310,5 @@ def _examples(docs: Iterable[tuple[str, str, list[str]]]) -> Iterable[str]:
                 yield heading
                 count += 1
                 break
-        if count >= MAX_EXAMPLES:
+        if count >= limit:
             return

@@ -34,6 +34,7 @@ from bot.state import StateStore
 from bot.tg import handoff, staff
 from bot.tg.chats import ChatStore
 from bot.tg.deps import Context, Deps, is_staff_chat, safe_user_language
+from bot.tg.expand import EXPAND_PATTERN
 from bot.tg.handlers import founders
 from bot.tg.i18n import t
 from bot.tg.ratelimit import UserRateLimiter
@@ -91,6 +92,8 @@ def build_application(
     application.add_handlers([
         # Buttons under answers and relayed staff replies.
         CallbackQueryHandler(founders.rate_answer, pattern=founders.FEEDBACK_PATTERN),
+        CallbackQueryHandler(founders.expand_answer, pattern=EXPAND_PATTERN),
+        CallbackQueryHandler(founders.ask_example, pattern=founders.EXAMPLE_PATTERN),
         CallbackQueryHandler(handoff.request_handoff, pattern=handoff.HANDOFF_PATTERN),
         CallbackQueryHandler(handoff.save_faq, pattern=handoff.FAQ_PATTERN),
         # Founders' commands.

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import Bot, Chat, Update, User
 from telegram.constants import ChatAction
@@ -18,7 +18,8 @@ from bot.metrics import Metrics
 from bot.rag.assistant import Assistant
 from bot.state import StateStore
 from bot.tg.chats import ChatStore
-from bot.tg.i18n import DEFAULT_LANGUAGE, normalise_language
+from bot.tg.expand import AnswerViews
+from bot.tg.i18n import FALLBACK_LANGUAGE, normalise_language
 from bot.tg.ratelimit import UserRateLimiter
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ class Deps:
     metrics: Metrics
     # A property of the staff chat (not of any conversation), so caching it in memory is safe.
     staff_chat_is_forum: bool | None = None
+    # What "More" / "Sources" expand to, for recent answers (bounded; lost on restart, and a
+    # press then says the answer has expired).
+    answers: AnswerViews = field(default_factory=AnswerViews)
+    # /start's example questions per language, checked to be answered; keyed by the
+    # candidate headings too, so a re-index that changes them checks again.
+    examples: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
 
 
 def deps(context: Context) -> Deps:
@@ -70,21 +77,21 @@ def is_staff_chat(chat: Chat | None, settings: Settings) -> bool:
 
 
 def user_language(update: Update, d: Deps) -> str:
-    """The chat's /lang choice, else the user's Telegram language, else English."""
+    """The chat's /lang choice, else the user's Telegram language, else Korean."""
     chat, user = update.effective_chat, update.effective_user
     chosen = d.chats.language(chat.id) if chat else None
-    return chosen or normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
+    return chosen or normalise_language(user.language_code if user else None) or FALLBACK_LANGUAGE
 
 
 def safe_user_language(update: object, d: Deps) -> str:
     """``user_language`` that never raises (for the error handler, when the DB may be down)."""
     if not isinstance(update, Update):
-        return DEFAULT_LANGUAGE
+        return FALLBACK_LANGUAGE
     try:
         return user_language(update, d)
     except Exception:  # noqa: BLE001 - the error handler must still answer
         user = update.effective_user
-        return normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
+        return normalise_language(user.language_code if user else None) or FALLBACK_LANGUAGE
 
 
 def display_name(user: User | None) -> str:

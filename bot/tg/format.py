@@ -1,16 +1,19 @@
-"""Answers as Telegram HTML: every piece of text escaped, long texts split under 4,096 chars.
+"""Answers as Telegram HTML: every piece of text escaped, every message under 4,096 chars.
 
-Splitting works on escaped, self-contained blocks (a paragraph, a sentence, a source line), so
-a cut never lands inside a tag or an entity. Lengths are measured on the HTML, which is never
-shorter than the text Telegram counts, so every message fits.
+An answer is one message that shows its lead first; "More" and "Sources" expand it in place
+(``render_answer`` with the parts to show), trimming the details at a sentence to fit. Other
+long texts are split on escaped, self-contained blocks (a paragraph, a sentence, a source
+line), so a cut never lands inside a tag or an entity. Lengths are measured on the HTML,
+which is never shorter than the text Telegram counts, so every message fits.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 
 from telegram.constants import MessageLimit
 
@@ -130,22 +133,127 @@ def source_line(source: Source, lang: str) -> str:
     return line
 
 
-def sources_blocks(sources: list[Source], lang: str) -> list[str]:
-    """The "Sources" list under an answer: one block, or one per line if that is too long."""
-    if not sources:
-        return []
+def sources_list(sources: Sequence[Source], lang: str) -> str:
+    """The expanded "Sources" list: a heading, then title, section and verified date each."""
     lines = [f"<b>{escape(t('sources', lang))}</b>"]
     lines += [source_line(source, lang) for source in sources]
-    block = "\n".join(lines)
-    return [block] if tg_len(block) <= MAX_MESSAGE else lines
+    return "\n".join(lines)
 
 
-def format_answer(answer: Answer, lang: str) -> list[str]:
-    """The answer as HTML messages: text paragraphs, then its sources."""
-    blocks: list[str | Block] = [*text_blocks(answer.answer)]
-    if not answer.answered:
-        blocks.append(escape(t("decline_offer", lang)))
-    return pack(blocks + sources_blocks(answer.sources, lang))
+def sources_summary(sources: Sequence[Source], lang: str) -> str:
+    """One compact line naming the documents an answer comes from ("Sources: A · B")."""
+    titles = list(dict.fromkeys(s.title or s.source for s in sources))
+    shown = " · ".join(escape(_short(title, COMPACT_TITLE)) for title in titles)
+    return f"<i>{escape(t('sources', lang))}: {shown}</i>"
+
+
+def clip_html(text: str, limit: int) -> str:
+    """``text`` escaped and, if that is over ``limit``, cut cleanly to fit: at the last
+    paragraph or sentence end (else a space) that fits, marked with " …"."""
+    text = text.strip()
+    if tg_len(escape(text)) <= limit:
+        return escape(text)
+    room = limit - tg_len(ELLIPSIS)
+    if room <= 0:
+        return ""
+    cut = _fitting_prefix(text, room)
+    prefix = text[:cut]
+    ends = [m.end() for m in _SENTENCE_END.finditer(prefix)] + [prefix.rfind("\n")]
+    end = max(ends)
+    if end <= cut // 2:
+        end = prefix.rfind(" ")
+    if end > cut // 2:
+        prefix = prefix[:end]
+    prefix = prefix.rstrip()
+    return escape(prefix) + ELLIPSIS if prefix else ""
+
+
+# What the expandable answer shows besides its lead (bit flags, also in the callback data).
+MORE = 1
+SOURCES = 2
+# The shown text of an answer stays under this, so "More" has room and nothing is lost:
+# a longer text (a long generated answer) moves its end behind "More".
+HEAD_LIMIT = 2800
+ASKED_LIMIT = 200
+COMPACT_TITLE = 60
+ELLIPSIS = " …"
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """What an answer message can show: kept (in memory) for the "More"/"Sources" buttons.
+
+    All text is plain (escaped when rendered): ``head`` is shown first (the lead, with any
+    note on the document's language), ``details`` behind "More", ``sources`` as one compact
+    line or, behind "Sources", a full list; ``offer`` invites the hand-off to staff (unsure
+    answers and declines); ``asked`` repeats a question asked by tapping an example.
+    """
+
+    head: str
+    details: str
+    sources: tuple[Source, ...]
+    lang: str
+    offer: str = ""
+    asked: str = ""
+
+    @property
+    def expandable(self) -> bool:
+        """Whether there is anything behind "More" or "Sources"."""
+        return bool(self.details or self.sources)
+
+
+def answer_view(answer: Answer, lang: str, asked: str = "") -> AnswerView:
+    """The parts of ``answer`` to show: the lead first, the details and sources on request."""
+    details = answer.details.strip()
+    full = answer.answer.strip()
+    if details and full.endswith(details):
+        # Everything before the details: the lead with any note ("answered from a Korean
+        # document") the core puts in front of it.
+        head = full[: -len(details)].strip()
+    elif details:
+        head = answer.lead.strip()
+    else:
+        head = full
+    head = head or full
+    if tg_len(escape(head)) > HEAD_LIMIT:
+        kept = clip_html(head, HEAD_LIMIT)
+        kept_text = unescape(kept.removesuffix(ELLIPSIS))
+        rest = head[len(kept_text) :].strip()
+        head, details = kept_text, f"{rest}\n\n{details}".strip()
+    if answer.outcome == "unsure":
+        offer = t("unsure_offer", lang, button=t("ask_staff", lang))
+    elif not answer.answered:
+        offer = t("decline_offer", lang)
+    else:
+        offer = ""
+    return AnswerView(head, details, tuple(answer.sources), lang, offer, asked)
+
+
+def render_answer(view: AnswerView, shown: int = 0) -> str:
+    """The answer message as HTML under 4,096 characters: the question (if asked by tapping
+    an example), the lead, the details (``shown & MORE``), the sources (a compact line, or
+    the full list with ``shown & SOURCES``), then the offer of the hand-off.
+
+    Only the details are ever trimmed to fit, cleanly at a sentence.
+    """
+    before: list[str] = []
+    if view.asked:
+        before.append(f"❓ <i>{clip_html(view.asked, ASKED_LIMIT)}</i>")
+    before.append(escape(view.head))
+    after: list[str] = []
+    if view.sources:
+        expanded = shown & SOURCES
+        after.append(sources_list(view.sources, view.lang) if expanded else
+                     sources_summary(view.sources, view.lang))  # fmt: skip
+    if view.offer:
+        after.append(escape(view.offer))
+    fixed = PARAGRAPH_BREAK.join(before + after)
+    if shown & MORE and view.details:
+        room = MAX_MESSAGE - tg_len(fixed) - 2 * tg_len(PARAGRAPH_BREAK)
+        details = clip_html(view.details, room)
+        if details:
+            before.append(details)
+    return PARAGRAPH_BREAK.join(before + after)
 
 
 def ingest_summary(report: IngestReport) -> str:

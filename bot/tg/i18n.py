@@ -7,7 +7,11 @@ founder reads comes from ``TEXTS`` through ``t(key, lang)``.
 from __future__ import annotations
 
 LANGUAGES: tuple[str, ...] = ("ko", "en", "vi", "ja")
+# A text missing in a language falls back to English (every text exists in all four today).
 DEFAULT_LANGUAGE = "en"
+# A founder whose Telegram sends no language (or one the bot has no texts for) is most likely
+# Korean: the programme is for Korean founders.
+FALLBACK_LANGUAGE = "ko"
 
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
@@ -60,6 +64,48 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "sources": {"en": "Sources", "ko": "출처", "vi": "Nguồn", "ja": "出典"},
     "verified": {"en": "verified", "ko": "확인", "vi": "xác minh", "ja": "確認日"},
+    "more": {"en": "More", "ko": "자세히", "vi": "Xem thêm", "ja": "詳しく"},
+    "less": {"en": "Less", "ko": "간단히", "vi": "Thu gọn", "ja": "閉じる"},
+    "sources_button": {
+        "en": "Sources ({n})",
+        "ko": "출처 ({n})",
+        "vi": "Nguồn ({n})",
+        "ja": "出典 ({n})",
+    },
+    "sources_hide": {
+        "en": "Hide sources",
+        "ko": "출처 닫기",
+        "vi": "Ẩn nguồn",
+        "ja": "出典を閉じる",
+    },
+    "answer_expired": {
+        "en": "This answer has expired. Please ask your question again.",
+        "ko": "이 답변은 만료되었습니다. 질문을 다시 보내 주세요.",
+        "vi": "Câu trả lời này đã hết hạn. Vui lòng gửi lại câu hỏi.",
+        "ja": "この回答は期限切れです。もう一度質問を送ってください。",
+    },
+    "example_expired": {
+        "en": "This example is no longer available. Please type your question.",
+        "ko": "이 예시 질문은 더 이상 사용할 수 없습니다. 질문을 직접 입력해 주세요.",
+        "vi": "Câu hỏi mẫu này không còn nữa. Vui lòng nhập câu hỏi của bạn.",
+        "ja": "この質問例は使えなくなりました。質問を入力してください。",
+    },
+    "examples_intro": {
+        "en": "Or tap one of these questions:",
+        "ko": "아래 질문을 눌러 보셔도 됩니다:",
+        "vi": "Hoặc bấm vào một trong các câu hỏi sau:",
+        "ja": "下の質問をタップすることもできます:",
+    },
+    "unsure_offer": {
+        "en": "I am not fully sure this answers your question. To check with the hub staff, "
+        "tap “{button}”.",
+        "ko": "이 답변이 질문에 꼭 맞는지 확실하지 않습니다. 허브 담당자에게 확인하시려면 "
+        "“{button}”를 눌러 주세요.",
+        "vi": "Tôi không chắc câu trả lời này đúng ý bạn. Để hỏi lại nhân viên hub, hãy bấm "
+        "“{button}”.",
+        "ja": "この回答がご質問に合っているか確かではありません。ハブのスタッフに確認するには"
+        "「{button}」を押してください。",
+    },
     "ask_staff": {
         "en": "Ask a staff member",
         "ko": "담당자에게 문의",

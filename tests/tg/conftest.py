@@ -101,3 +101,13 @@ def question_id_of(call: Call) -> int:
 def as_received(call: Call) -> dict[str, Any]:
     """A message the bot sent, as it appears inside a later update (reply_to, callback)."""
     return call.result
+
+
+def expand_data_of(call: Call) -> list[str]:
+    """The callback data of the More/Sources buttons under an answer, in order."""
+    return [data for data in call.button_data() if data.startswith("x:")]
+
+
+def plain(text: str) -> str:
+    """Text with its whitespace runs made single spaces (to compare shown text)."""
+    return " ".join(text.split())

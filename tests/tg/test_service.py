@@ -46,7 +46,7 @@ async def test_webhook_mode_through_the_web_route(
             response = await client.post("/telegram/webhook", json=update, headers=good)
             assert response.status_code == 200
         [greeting] = await wait_sent(api, 801)
-        assert greeting.text == t("greeting", "ko", name="User801")
+        assert greeting.text.startswith(t("greeting", "ko", name="User801"))
 
         for malformed in ({"message": {}}, ["not", "an", "update"], {"update_id": "1"}):
             with pytest.raises((TypeError, ValueError)):

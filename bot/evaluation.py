@@ -394,12 +394,19 @@ def _merge(into: Report, part: Report) -> None:
 
 
 def open_assistant(settings: Settings):
-    """An assistant over the settings' index, built first if it is empty or stale."""
-    from bot.console import index_if_empty
+    """An assistant over the settings' index, built first if it is empty or stale, and
+    brought up to date with the knowledge folder (an evaluation of last week's index would
+    measure documents that are no longer there)."""
+    from bot.console import err_console, index_if_empty, print_report
     from bot.rag.assistant import Assistant
 
     assistant = Assistant(settings)
+    was_empty = assistant.store.count() == 0
     index_if_empty(assistant, show_progress=False)
+    if not was_empty:
+        report = assistant.ingest()
+        if report.changed or report.failed:
+            print_report(report, err_console)
     assistant.warm_up()
     return assistant
 

@@ -23,26 +23,24 @@ LANGUAGE_NAMES = {
     "ja": {"en": "英語", "ko": "韓国語", "vi": "ベトナム語", "ja": "日本語"},
 }
 
+# Channel-neutral: each channel puts its own localised hand-off control under a decline
+# (Telegram's button, the widget's link), so the text never names one.
 DECLINE = {
     "en": (
         "I'm sorry — the programme documents I have do not cover this question, so I can't "
-        "answer it reliably. Please ask the hub staff: use “Ask a staff member” in Telegram "
-        "or the staff hand-off in the website chat."
+        "answer it reliably. The hub staff can: please send them your question."
     ),
     "ko": (
         "죄송합니다. 제가 가진 프로그램 문서에는 이 질문에 대한 내용이 없어 정확히 답변드리기 "
-        "어렵습니다. 허브 담당자에게 문의해 주세요. 텔레그램의 “담당자에게 문의” 버튼이나 "
-        "웹사이트 채팅의 담당자 연결을 이용하실 수 있습니다."
+        "어렵습니다. 허브 담당자에게 질문을 보내 문의해 주세요."
     ),
     "vi": (
         "Xin lỗi, tài liệu của chương trình mà tôi có không đề cập đến câu hỏi này nên tôi không "
-        "thể trả lời chính xác. Vui lòng hỏi nhân viên của hub: dùng nút “Hỏi nhân viên” trên "
-        "Telegram hoặc chức năng chuyển cho nhân viên trong khung chat của website."
+        "thể trả lời chính xác. Vui lòng gửi câu hỏi cho nhân viên của hub."
     ),
     "ja": (
         "申し訳ありません。手元のプログラム資料にはこの質問の内容が含まれていないため、"
-        "確かなお答えができません。ハブのスタッフにお問い合わせください。Telegramの"
-        "「スタッフに質問」ボタン、またはウェブサイトのチャットのスタッフ連絡をご利用ください。"
+        "確かなお答えができません。ハブのスタッフに質問をお送りください。"
     ),
 }
 

@@ -30,7 +30,7 @@ from bot.rag.glossary import Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
-from bot.rag.text import detect_language, split_sentences, tokenize
+from bot.rag.text import detect_language, question_kind, split_sentences, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -383,7 +383,9 @@ class HybridRetriever:
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = self.glossary.strip_subject(spelled)
         query_tokens = tokenize(stripped)
-        about_subject_only = not query_tokens
+        # Nothing but the hub's name ("What is Seoul Startup Hub Ho Chi Minh?") asks for its
+        # overview; "Where is …?" or "When did … open?" ask for one fact about it.
+        about_subject_only = not query_tokens and question_kind(spelled) in ("other", "yes-no")
         query_tokens = query_tokens or tokenize(spelled)
         # A programme name the founder typed counts in full, stop words included ("SRO MOST").
         for entry, form in matched_forms:

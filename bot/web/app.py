@@ -14,9 +14,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,12 +33,14 @@ from bot.rag.assistant import Assistant
 from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
+from bot.web.examples import ExampleQuestions
 from bot.web.metrics import MetricsMiddleware
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import (
     AskRequest,
     AskResponse,
     ErrorResponse,
+    ExamplesResponse,
     FeedbackRequest,
     FeedbackResponse,
     HandoffRequest,
@@ -272,6 +274,29 @@ def create_app(
             events(),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    examples = ExampleQuestions(assistant)
+
+    @app.get(
+        "/api/examples",
+        response_model=ExamplesResponse,
+        responses={422: _ERRORS[422], 503: {"model": ErrorResponse}},
+        tags=["widget"],
+    )
+    async def example_questions(
+        language: Annotated[
+            Literal["ko", "en", "vi", "ja"], Query(description="the greeting's language")
+        ],
+    ) -> JSONResponse:
+        """Two or three questions the documents answer, for the widget's greeting."""
+        try:
+            questions = await run_in_threadpool(examples.for_language, language)
+        except StoreUnavailable as exc:
+            raise HTTPException(503, message(UNAVAILABLE, language)) from exc
+        return JSONResponse(
+            {"language": language, "questions": questions},
+            headers={"Cache-Control": "public, max-age=300"},
         )
 
     @app.post(

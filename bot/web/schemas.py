@@ -79,6 +79,13 @@ class AskResponse(BaseModel):
     conversation_id: str
 
 
+class ExamplesResponse(BaseModel):
+    """Questions taken from the knowledge base's headings that the assistant answers."""
+
+    language: str
+    questions: list[str] = Field(description="at most three; empty when the index is empty")
+
+
 class FeedbackRequest(BaseModel):
     """👍 or 👎 on one answer of this conversation."""
 

@@ -281,3 +281,20 @@ def test_openapi_documents_the_api(client) -> None:
     assert "multipart/form-data" in upload["requestBody"]["content"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_examples_are_knowledge_base_questions_the_assistant_answers(client, assistant) -> None:
+    documents = assistant.retriever.documents_by_language()
+    for lang in ("ko", "en", "vi", "ja"):
+        response = client.get("/api/examples", params={"language": lang})
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["language"] == lang
+        assert 2 <= len(body["questions"]) <= 3, body
+        headings = {h for _, _, section in documents[lang] for h in section}
+        for question in body["questions"]:
+            assert question in headings
+            assert assistant.answer(question).answered, question
+    assert client.get("/api/examples", params={"language": "fr"}).status_code == 422
+    assert client.get("/api/examples").status_code == 422

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     allowed_origins: Annotated[list[str], NoDecode] = []
     ask_rate_per_minute: int = Field(default=30, ge=1)
+    # Interactive API docs (Swagger UI) at /docs, its assets served from this process (no CDN);
+    # API_DOCS=false removes the page (/openapi.json stays).
+    api_docs: bool = True
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"

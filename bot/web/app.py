@@ -20,6 +20,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -65,6 +66,8 @@ HANDOFFS_PER_HOUR = 5
 FEEDBACK_PER_MINUTE = 60
 LANGUAGES = frozenset({"ko", "en", "vi", "ja"})
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
+# Where /docs loads Swagger UI from (the files fastapi-offline ships).
+DOCS_ASSETS = "/docs-assets"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "request body over 8 KB"},
@@ -122,7 +125,8 @@ def create_app(
         raise ConfigError(
             "TELEGRAM_WEBHOOK_SECRET must be set when the Telegram webhook is served over HTTP"
         )
-    app = FastAPI(
+    app = _new_app(
+        settings.api_docs,
         title="Seoul Startup Hub Ho Chi Minh assistant",
         summary="Answers founders' questions from the programme documents, with sources.",
         version="1.0",
@@ -452,6 +456,22 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _new_app(docs: bool, **options: Any) -> FastAPI:
+    """The app; with ``docs``, /docs (Swagger UI) loads its script and styles from this
+    server (fastapi-offline ships them), never from a CDN, so it works offline. ReDoc is off:
+    its bundle fetches its own logo from the ReDoc CDN."""
+    if not docs:
+        return FastAPI(docs_url=None, redoc_url=None, **options)
+    return FastAPIOffline(
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
+        favicon_url="data:,",
+        # No "valid" badge fetched from the public validator: nothing leaves this server.
+        swagger_ui_parameters={"validatorUrl": None},
+        **options,
+    )
 
 
 def _page(name: str) -> FileResponse:

@@ -18,8 +18,15 @@ PAGE_CSP = (
 # JSON and other non-page responses: nothing may run or be framed if a browser renders one.
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
-# FastAPI's interactive docs load Swagger/ReDoc assets from their CDN with inline scripts.
-_DOCS_PATHS = ("/docs", "/redoc")
+# The interactive API docs (Swagger UI): FastAPI's page starts it with an inline script;
+# every asset comes from this server (fastapi-offline), so nothing may be loaded from, or
+# sent to, another origin.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+)
+DOCS_PAGES = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 STATIC_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -43,15 +50,15 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = str(scope.get("path", "")).startswith(_DOCS_PATHS)
+        default_csp = DOCS_CSP if scope.get("path", "") in DOCS_PAGES else DATA_CSP
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in STATIC_HEADERS.items():
                     headers[name] = value
-                if not is_docs and "content-security-policy" not in headers:
-                    headers["content-security-policy"] = DATA_CSP
+                if "content-security-policy" not in headers:
+                    headers["content-security-policy"] = default_csp
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

@@ -215,6 +215,31 @@ def test_demo_page_sends_a_strict_csp(client) -> None:
     assert '<script src="/widget.js" data-lang="ko" defer></script>' in response.text
 
 
+def test_api_docs_are_served_from_this_server(client) -> None:
+    docs = client.get("/docs")
+
+    assert docs.status_code == 200
+    # Scripts and styles from this server: no CDN address anywhere in the page.
+    assert "http://" not in docs.text and "https://" not in docs.text
+    csp = docs.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+    assert '<script src="/docs-assets/swagger-ui-bundle.js">' in docs.text
+    assert '"validatorUrl": null' in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert client.get(f"/docs-assets/{asset}").status_code == 200, asset
+    # ReDoc's bundle loads its logo from its CDN: not served at all.
+    assert client.get("/redoc").status_code == 404
+
+
+def test_api_docs_can_be_turned_off(plumbing_settings, fake_assistant, state, client_for) -> None:
+    settings = plumbing_settings.model_copy(update={"api_docs": False})
+    client = client_for(create_app(settings, fake_assistant, state))
+
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect", "/docs-assets/swagger-ui.css"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/openapi.json").status_code == 200
+
+
 def test_widget_script_is_served_as_javascript(client) -> None:
     response = client.get("/widget.js")
 

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Interactive API docs (Swagger UI) at /docs, its assets served from this process (no CDN);
     # API_DOCS=false removes the page (/openapi.json stays).
     api_docs: bool = True
+    # The admin page flags documents whose last_verified date is older than this many days.
+    stale_after_days: int = Field(default=180, ge=1, le=36500)
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"

@@ -564,35 +564,39 @@ class StateStore:
                 )
         return sorted((g for _, g in groups), key=lambda g: -g.count)
 
-    def stats(self, days: int | None = None) -> dict[str, LanguageStats]:
-        """Questions, answered rate, feedback and hand-offs per language."""
+    def stats(self, days: int | None = None, by: str = "language") -> dict[str, LanguageStats]:
+        """Questions, answered rate, feedback and hand-offs of every channel, per language (or
+        per channel with ``by="channel"``)."""
+        if by not in ("language", "channel"):
+            raise ValueError(f"stats by language or channel, not {by!r}")
         since = utcnow() - dt.timedelta(days=days) if days else dt.datetime.min.replace(tzinfo=dt.UTC)
+        asked_key = questions.c[by]
         result: dict[str, LanguageStats] = {}
         with self.engine.connect() as conn:
-            for language, total, answered in conn.execute(
-                select(questions.c.language, func.count(), func.sum(questions.c.answered.cast(Integer)))
+            for key, total, answered in conn.execute(
+                select(asked_key, func.count(), func.sum(questions.c.answered.cast(Integer)))
                 .where(questions.c.created_at >= since)
-                .group_by(questions.c.language)
+                .group_by(asked_key)
             ):
-                stats = result.setdefault(language, LanguageStats())
+                stats = result.setdefault(key, LanguageStats())
                 stats.questions, stats.answered = int(total), int(answered or 0)
-            for language, rating, count in conn.execute(
-                select(questions.c.language, feedback.c.rating, func.count())
+            for key, rating, count in conn.execute(
+                select(asked_key, feedback.c.rating, func.count())
                 .select_from(feedback.join(questions, feedback.c.question_id == questions.c.id))
                 .where(feedback.c.created_at >= since)
-                .group_by(questions.c.language, feedback.c.rating)
+                .group_by(asked_key, feedback.c.rating)
             ):
-                stats = result.setdefault(language, LanguageStats())
+                stats = result.setdefault(key, LanguageStats())
                 if rating > 0:
                     stats.thumbs_up += int(count)
                 else:
                     stats.thumbs_down += int(count)
-            for language, count in conn.execute(
-                select(handoffs.c.language, func.count())
+            for key, count in conn.execute(
+                select(handoffs.c[by], func.count())
                 .where(handoffs.c.created_at >= since)
-                .group_by(handoffs.c.language)
+                .group_by(handoffs.c[by])
             ):
-                result.setdefault(language, LanguageStats()).handoffs = int(count)
+                result.setdefault(key, LanguageStats()).handoffs = int(count)
         return result
 
     def purge(self, retention_days: int) -> int:

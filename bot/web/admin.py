@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hmac
 import logging
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +24,8 @@ from bot.metrics import Metrics, metrics_for, tracked_ingest
 from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
-from bot.state import StateStore
+from bot.rag.store import IndexedDocument
+from bot.state import LanguageStats, StateStore
 from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
 
 logger = logging.getLogger(__name__)
@@ -191,21 +194,37 @@ def admin_router(
         """Declined, low-confidence and 👎 questions of the last ``days`` days."""
         return [asdict(g) for g in await run_in_threadpool(state.gaps, days)]
 
-    @router.get("/stats", summary="Questions, answered rate, feedback and hand-offs per language")
+    @router.get(
+        "/stats",
+        summary="Questions, answered rate, feedback and hand-offs of all channels",
+    )
     async def stats(
         days: Annotated[int | None, Query(ge=1, le=3650)] = None,
     ) -> dict[str, object]:
-        """Per-language counts, plus the index size and the open hand-offs."""
+        """Counts over every channel (web and Telegram), per language and per channel, plus
+        their totals, the index size and the open hand-offs."""
         per_language = await run_in_threadpool(state.stats, days)
+        per_channel = await run_in_threadpool(state.stats, days, "channel")
         chunks = await run_in_threadpool(assistant.store.count)
         open_handoffs = await run_in_threadpool(state.open_handoffs)
         return {
-            "languages": {
-                lang: {**asdict(s), "answered_rate": round(s.answered_rate, 4)}
-                for lang, s in sorted(per_language.items())
-            },
+            "languages": {lang: _counts(s) for lang, s in sorted(per_language.items())},
+            "channels": {name: _counts(s) for name, s in sorted(per_channel.items())},
+            "total": _counts(_total(per_channel.values())),
             "chunks": chunks,
             "open_handoffs": len(open_handoffs),
+        }
+
+    @router.get("/freshness", summary="Documents due for re-checking, oldest first")
+    async def freshness() -> dict[str, object]:
+        """Documents whose ``last_verified`` date is more than STALE_AFTER_DAYS old, or that
+        have none (those first: they were never checked), oldest first."""
+        docs = await run_in_threadpool(assistant.sources)
+        today = dt.datetime.now(dt.UTC).date()
+        return {
+            "stale_after_days": settings.stale_after_days,
+            "today": today.isoformat(),
+            "documents": stale_documents(docs, today, settings.stale_after_days),
         }
 
     @router.get("/handoffs", summary="Open hand-offs (the staff inbox)")
@@ -226,6 +245,57 @@ def admin_router(
         ]
 
     return router
+
+
+def _counts(stats: LanguageStats) -> dict[str, object]:
+    return {**asdict(stats), "answered_rate": round(stats.answered_rate, 4)}
+
+
+def _total(parts: Iterable[LanguageStats]) -> LanguageStats:
+    total = LanguageStats()
+    for part in parts:
+        total.questions += part.questions
+        total.answered += part.answered
+        total.thumbs_up += part.thumbs_up
+        total.thumbs_down += part.thumbs_down
+        total.handoffs += part.handoffs
+    return total
+
+
+def verified_on(value: str) -> dt.date | None:
+    """The date a ``last_verified`` value names (``2026-05-01``, or a timestamp starting with
+    one), or None when it names none."""
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def stale_documents(
+    docs: Iterable[IndexedDocument], today: dt.date, stale_after_days: int
+) -> list[dict[str, object]]:
+    """Documents verified more than ``stale_after_days`` before ``today`` or never (no readable
+    date): never-verified first, then the oldest date first."""
+    flagged: list[tuple[tuple[int, str, str], dict[str, object]]] = []
+    for doc in docs:
+        verified = verified_on(doc.last_verified)
+        age = (today - verified).days if verified is not None else None
+        if age is not None and age <= stale_after_days:
+            continue
+        order = (0, "", doc.source) if verified is None else (1, verified.isoformat(), doc.source)
+        flagged.append(
+            (
+                order,
+                {
+                    "source": doc.source,
+                    "title": doc.title,
+                    "language": doc.language,
+                    "last_verified": doc.last_verified,
+                    "age_days": age,
+                },
+            )
+        )
+    return [row for _, row in sorted(flagged, key=lambda item: item[0])]
 
 
 class IngestRequest(BaseModel):

@@ -270,5 +270,79 @@ def test_gaps_and_stats_reports(admin) -> None:
     assert body["languages"]["en"]["answered_rate"] == 0.0
     assert body["languages"]["ko"]["answered"] == 1
     assert body["open_handoffs"] == 1 and body["chunks"] > 0
+    assert body["channels"]["web"]["questions"] == 3 and body["channels"]["web"]["handoffs"] == 1
+    assert body["total"]["questions"] == 3
     assert [h["question"] for h in inbox.json()] == ["Desk price?"]
     assert admin.get("/api/admin/gaps", params={"days": 0}, headers=AUTH).status_code == 422
+
+
+def test_stats_count_every_channel(admin, knowledge_assistant, state) -> None:
+    admin.post("/api/ask", json={"question": "서울창업허브 호치민의 면적은 얼마인가요?"})
+    # Telegram logs its questions, feedback and hand-offs in the same state store.
+    answer = knowledge_assistant.answer("When did Seoul Startup Hub Ho Chi Minh open?")
+    asked = state.log_question("telegram", "tg:7", "When did it open?", answer, answer.confidence)
+    state.record_feedback(asked, "telegram", "tg:7", 1)
+    state.open_handoff("telegram", "tg:7", "Can I visit?", language="en", contact="@me")
+
+    body = admin.get("/api/admin/stats", headers=AUTH).json()
+
+    assert body["channels"]["web"]["questions"] == 1
+    telegram = body["channels"]["telegram"]
+    assert (telegram["questions"], telegram["thumbs_up"], telegram["handoffs"]) == (1, 1, 1)
+    assert body["total"]["questions"] == 2 and body["total"]["handoffs"] == 1
+    assert body["languages"]["en"]["questions"] == 1 and body["languages"]["ko"]["questions"] == 1
+
+
+# --- freshness -----------------------------------------------------------------------------------
+
+
+def _doc(name: str, verified: str | None) -> bytes:
+    meta = f"last_verified: {verified}\n" if verified else ""
+    return (
+        f"---\ntitle: {name}\nlanguage: en\n{meta}---\n# {name}\n\n## What is {name}?\n\n"
+        f"{name} is a test document.\n"
+    ).encode()
+
+
+def test_freshness_flags_old_and_undated_documents_oldest_first(
+    knowledge_assistant, state, client_for
+) -> None:
+    settings = web_settings(knowledge_assistant.settings, stale_after_days=30)
+    client = client_for(create_app(settings, knowledge_assistant, state))
+    for name, verified in [
+        ("b-old", "2010-05-05"), ("a-older", "2001-01-01"), ("c-undated", None),
+        ("d-future", "2999-01-01"), ("e-unreadable", "last spring"),
+    ]:  # fmt: skip
+        assert _upload(client, f"{name}.md", _doc(name, verified)).status_code == 200
+
+    response = client.get("/api/admin/freshness", headers=AUTH)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["stale_after_days"] == 30
+    ours = [d for d in body["documents"] if d["source"].startswith("uploads/")]
+    assert [d["source"] for d in ours] == [
+        "uploads/c-undated.md", "uploads/e-unreadable.md", "uploads/a-older.md", "uploads/b-old.md",
+    ]  # fmt: skip
+    assert ours[0]["age_days"] is None and ours[1]["last_verified"] == "last spring"
+    assert ours[2]["age_days"] > ours[3]["age_days"] > 30
+    assert client.get("/api/admin/freshness").status_code == 401
+
+
+def test_stale_documents_uses_the_configured_age() -> None:
+    import datetime as dt
+
+    from bot.rag.store import IndexedDocument
+    from bot.web.admin import stale_documents
+
+    def indexed(source: str, verified: str) -> IndexedDocument:
+        return IndexedDocument(source, source, source, "en", "", verified)
+
+    today = dt.date(2026, 6, 30)
+    docs = [indexed("a.md", "2026-06-20"), indexed("b.md", "2026-06-29T10:00:00"),
+            indexed("c.md", "2025-01-01"), indexed("d.md", "2026-06-19")]  # fmt: skip
+
+    assert [d["source"] for d in stale_documents(docs, today, 10)] == ["c.md", "d.md"]
+    assert [d["age_days"] for d in stale_documents(docs, today, 10)] == [545, 11]
+    assert [d["source"] for d in stale_documents(docs, today, 1000)] == []
+    assert [d["source"] for d in stale_documents(docs, today, 1)] == ["c.md", "d.md", "a.md"]

@@ -8,16 +8,39 @@
     status.textContent = text;
     status.className = error ? "error" : "";
   };
-  const cell = (text) => {
+  const cell = (text, className) => {
     const td = document.createElement("td");
     td.textContent = text === undefined || text === null ? "" : String(text);
+    if (className) td.className = className;
     return td;
   };
-  const item = (text) => {
+  const row = (...cells) => {
+    const tr = document.createElement("tr");
+    tr.append(...cells);
+    return tr;
+  };
+  const item = (text, meta) => {
     const li = document.createElement("li");
     li.textContent = text;
+    if (meta) {
+      const span = document.createElement("span");
+      span.className = "meta";
+      span.textContent = " — " + meta;
+      li.append(span);
+    }
     return li;
   };
+  // Fill a table body or list, or show its "none yet" line instead.
+  const fill = (containerId, emptyId, nodes) => {
+    const container = $(containerId);
+    container.replaceChildren(...nodes);
+    $(emptyId).hidden = nodes.length > 0;
+    (container.closest(".table-wrap") || container).hidden = nodes.length === 0;
+  };
+
+  const LANGUAGES = { ko: "Korean", en: "English", vi: "Vietnamese", ja: "Japanese" };
+  const CHANNELS = { web: "Website widget", telegram: "Telegram" };
+  const percent = (s) => (s.questions ? Math.round(s.answered_rate * 100) + "%" : "—");
 
   const call = async (method, path, body) => {
     const res = await fetch(path, {
@@ -35,57 +58,88 @@
     return data;
   };
 
+  const deleteButton = (doc) => {
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "danger";
+    del.textContent = "Delete";
+    del.setAttribute("aria-label", "Delete " + doc.source);
+    del.addEventListener("click", async () => {
+      if (!window.confirm("Delete " + doc.source + "?")) return;
+      try {
+        const report = await call("DELETE",
+          "/api/admin/documents?source=" + encodeURIComponent(doc.source));
+        say("Deleted " + doc.source + " (" + report.deleted + " removed from the index)");
+        await refresh();
+      } catch (err) {
+        say(err.message, true);
+      }
+    });
+    const td = cell("", "action");
+    td.append(del);
+    return td;
+  };
+
   const loadSources = async () => {
-    const rows = await call("GET", "/api/admin/sources");
-    const body = $("sources");
-    body.replaceChildren();
-    for (const doc of rows) {
-      const tr = document.createElement("tr");
-      tr.append(cell(doc.source), cell(doc.title), cell(doc.language), cell(doc.last_verified),
-        cell(doc.chunks));
-      const td = document.createElement("td");
-      const del = document.createElement("button");
-      del.type = "button";
-      del.className = "danger";
-      del.textContent = "Delete";
-      del.setAttribute("aria-label", "Delete " + doc.source);
-      del.addEventListener("click", async () => {
-        if (!window.confirm("Delete " + doc.source + "?")) return;
-        try {
-          const report = await call("DELETE",
-            "/api/admin/documents?source=" + encodeURIComponent(doc.source));
-          say("Deleted " + doc.source + " (" + report.deleted + " removed from the index)");
-          await refresh();
-        } catch (err) {
-          say(err.message, true);
-        }
-      });
-      td.append(del);
-      tr.append(td);
-      body.append(tr);
-    }
+    const docs = await call("GET", "/api/admin/sources");
+    fill("sources", "sources-empty", docs.map((doc) => row(
+      cell(doc.source, "source"), cell(doc.title), cell(doc.language),
+      cell(doc.last_verified || "—", "date"), cell(doc.chunks, "num"), deleteButton(doc),
+    )));
+  };
+
+  const loadFreshness = async () => {
+    const fresh = await call("GET", "/api/admin/freshness");
+    const days = fresh.stale_after_days;
+    $("fresh-rule").textContent =
+      `Documents last verified more than ${days} days ago (STALE_AFTER_DAYS), or never, ` +
+      "oldest first: check them against their sources and update last_verified.";
+    $("fresh-empty").textContent =
+      `None yet: every document was verified within the last ${days} days.`;
+    fill("fresh", "fresh-empty", fresh.documents.map((doc) => {
+      const verified = doc.last_verified
+        ? cell(doc.last_verified, "date")
+        : cell("never", "date never");
+      return row(cell(doc.source, "source"), cell(doc.title), cell(doc.language), verified,
+        cell(doc.age_days === null ? "—" : doc.age_days, "num"));
+    }));
+  };
+
+  const statsRow = (name, s, className) => {
+    const tr = row(cell(name), cell(s.questions, "num"), cell(percent(s), "num"),
+      cell(s.thumbs_up, "num"), cell(s.thumbs_down, "num"), cell(s.handoffs, "num"));
+    if (className) tr.className = className;
+    return tr;
   };
 
   const loadReports = async () => {
     const handoffs = await call("GET", "/api/admin/handoffs");
-    $("handoffs").replaceChildren(...handoffs.map((h) =>
-      item(`#${h.id} [${h.channel}, ${h.language}] ${h.question} — contact: ${h.contact}`)));
+    fill("handoffs", "handoffs-empty", handoffs.map((h) => item(`#${h.id} ${h.question}`,
+      `${CHANNELS[h.channel] || h.channel}, ${LANGUAGES[h.language] || h.language}; ` +
+      `contact: ${h.contact || "in the chat"}`)));
     const gaps = await call("GET", "/api/admin/gaps?days=30");
-    $("gaps").replaceChildren(...gaps.map((g) =>
-      item(`${g.count}× ${g.example} (${[...new Set(g.reasons)].join(", ")})`)));
+    fill("gaps", "gaps-empty", gaps.map((g) =>
+      item(`${g.count}× ${g.example}`, [...new Set(g.reasons)].join(", "))));
     const stats = await call("GET", "/api/admin/stats");
-    const body = $("stats");
-    body.replaceChildren();
-    for (const [lang, s] of Object.entries(stats.languages)) {
-      const tr = document.createElement("tr");
-      tr.append(cell(lang), cell(s.questions), cell(Math.round(s.answered_rate * 100) + "%"),
-        cell(s.thumbs_up), cell(s.thumbs_down), cell(s.handoffs));
-      body.append(tr);
-    }
+    const zero = { questions: 0, answered_rate: 0, thumbs_up: 0, thumbs_down: 0, handoffs: 0 };
+    // Both channels always show, so a missing one reads as zero, not as "not counted".
+    const channels = { web: zero, telegram: zero, ...stats.channels };
+    const asked = stats.total.questions + stats.total.handoffs > 0;
+    fill("channels", "stats-empty", asked ? [
+      ...Object.entries(channels).map(([name, s]) => statsRow(CHANNELS[name] || name, s)),
+      statsRow("All channels", stats.total, "total"),
+    ] : []);
+    const languages = Object.entries(stats.languages);
+    $("stats").replaceChildren(...languages.map(([lang, s]) =>
+      statsRow(LANGUAGES[lang] ? `${LANGUAGES[lang]} (${lang})` : lang, s)));
+    $("stats").closest(".table-wrap").hidden = !asked;
+    $("index-size").textContent =
+      `The index holds ${stats.chunks} chunks; ${stats.open_handoffs} hand-offs are open.`;
   };
 
   const refresh = async () => {
     await loadSources();
+    await loadFreshness();
     await loadReports();
   };
 
@@ -94,8 +148,10 @@
     token = $("token").value.trim();
     try {
       await refresh();
+      $("panels").hidden = false;
       say("Signed in.");
     } catch (err) {
+      $("panels").hidden = true;
       say(err.message, true);
     }
   });

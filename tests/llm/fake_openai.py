@@ -28,6 +28,7 @@ class Reply:
 
     text: str = ""
     delay: float = 0.0  # seconds before the first byte
+    gap: float = 0.0  # seconds between streamed chunks (a model that writes at reading speed)
     status: int = 200
     malformed: bool = False
 
@@ -99,6 +100,8 @@ def build_app(fake: FakeOpenAI) -> Starlette:
                 # Word-sized chunks, like a real server.
                 words = reply.text.split(" ")
                 for index, word in enumerate(words):
+                    if index and reply.gap:
+                        await asyncio.sleep(reply.gap)
                     yield _chunk(word + (" " if index < len(words) - 1 else ""), model)
                 yield _chunk("", model, "stop")
                 yield "data: [DONE]\n\n"

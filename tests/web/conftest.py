@@ -23,6 +23,21 @@ from .helpers import (
 )
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium for the module."""
+    from .browser import CHROMIUM, LAUNCH_ARGS
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture()
 def fake_assistant() -> FakeAssistant:
     """A plumbing-only assistant (for defences that do not depend on the answer)."""

@@ -1,70 +1,62 @@
 """The widget in Debian's headless Chromium, against a real uvicorn server and the real assistant.
 
-Playwright drives the system Chromium (never a downloaded browser). Every test fails on any
-console error or uncaught page error, which includes Content-Security-Policy violations.
+Every test fails on any console error or uncaught page error, which includes
+Content-Security-Policy violations. Screenshots go to test-artifacts/ for people to look at.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
+from bot.rag.assistant import Assistant
+from bot.rag.generate import REFUSAL
 from bot.web import create_app
 
+from ..llm.fake_openai import FakeOpenAI, Reply, RunningServer
+from ..llm.test_generative import passages_of
+from .browser import (
+    ANSWERS,
+    SHADOW_JS,
+    WIDGET,
+    Site,
+    answer_after,
+    ask,
+    geometry,
+    lang_host,
+    open_page,
+    screenshot,
+    widget,
+)
 from .helpers import web_settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium")
-LAUNCH_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TIMEOUT_MS = 20_000
-
 KO_AREA = "서울창업허브 호치민의 면적은 얼마인가요?"
 EN_OPENED = "When did Seoul Startup Hub Ho Chi Minh open?"
+# An answer with a long lead and details: on a phone it is taller than the message view.
+EN_LONG = "Where are Seoul's overseas startup bases?"
 OUT_OF_SCOPE = "What is the capital of France?"
 XSS = '<img src=x onerror="window.__xss=1">'
+# Two questions, the second about a deadline no document gives: shown, but unsure.
+UNSURE = "Do you run an accelerator program? When is the next application deadline?"
 
-WIDGET = "ssh-hcmc-assistant"
-SHADOW_JS = f"document.querySelector('{WIDGET}').shadowRoot"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Debian Chromium for the module."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Site:
-    """The running server and what the test needs to check behind it."""
-
-    url: str
-    assistant: object
-    state: object
-    errors: list[str] = field(default_factory=list)
+# The widget's own words (its UI copy, not answers), per language.
+INTRO = {
+    "ko": "안녕하세요! 서울창업허브 호치민과 베트남 진출에 대해 물어보세요.",
+    "en": "Hello! Ask me about Seoul Startup Hub Ho Chi Minh and expanding your startup to Vietnam.",
+    "vi": "Xin chào! Hãy hỏi tôi về Seoul Startup Hub Hồ Chí Minh và việc đưa startup sang Việt Nam.",
+    "ja": "こんにちは。ソウル創業ハブ・ホーチミンとベトナム進出についてご質問ください。",
+}
+MORE = {"ko": "더 보기", "en": "Show more", "vi": "Xem thêm", "ja": "続きを表示"}
+LESS = {"ko": "접기", "en": "Show less", "vi": "Thu gọn", "ja": "折りたたむ"}
+SOURCES = {"ko": "출처 {n}개", "en": "{n} sources", "vi": "{n} nguồn", "ja": "出典 {n}件"}
+ONE_SOURCE = {"ko": "출처 1개", "en": "1 source", "vi": "1 nguồn", "ja": "出典 1件"}
+STAFF = {"ko": "담당자에게 문의", "en": "Ask a staff member", "vi": "Hỏi nhân viên", "ja": "スタッフに質問"}
+VERIFIED = {"ko": "확인일", "en": "verified", "vi": "xác minh", "ja": "確認日"}
+# The newest answer's top edge sits this close to the top of the message view (PIN_OFFSET).
+AT_TOP = (0, 12)
 
 
 @pytest.fixture()
@@ -74,71 +66,61 @@ def site(assistant, state, serve) -> Site:
     return Site(serve(app), assistant, state)
 
 
-def _open_page(browser, site: Site, **context_options):
-    context = browser.new_context(**context_options)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-
-    def on_console(message) -> None:
-        if message.type == "error" or "Content Security Policy" in message.text:
-            site.errors.append(f"console {message.type}: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: site.errors.append(f"pageerror: {error}"))
-    return context, page
-
-
 @pytest.fixture()
 def page(browser, site: Site) -> Iterator:
     """A fresh browser tab on the demo page; fails the test on any console error."""
-    context, page = _open_page(browser, site, viewport={"width": 1280, "height": 860})
+    context, page = open_page(browser, site, viewport={"width": 1280, "height": 860})
     page.goto(site.url + "/")
     yield page
     context.close()
     assert site.errors == []
 
 
-def widget(page, selector: str):
-    """A locator inside the widget's (open) shadow root."""
-    return page.locator(f"{WIDGET} {selector}")
+def open_widget(page) -> None:
+    widget(page, "button.launcher").click()
+    widget(page, "[role=dialog]").wait_for(state="visible")
 
 
-def ask(page, question: str) -> dict:
-    """Type a question, press Enter, wait for the answer; returns the API's JSON."""
-    box = widget(page, "textarea#ssh-question")
-    box.fill(question)
-    # The widget streams (server-sent events); the "done" event carries the JSON body.
-    # Chromium does not keep streamed bodies, so the route passes the response through and
-    # keeps a copy.
-    captured: list[str] = []
+def sources_label(lang: str, count: int) -> str:
+    return ONE_SOURCE[lang] if count == 1 else SOURCES[lang].format(n=count)
 
-    def keep(route) -> None:
-        response = route.fetch()
-        captured.append(response.text())
-        route.fulfill(response=response)
 
-    page.route("**/api/ask/stream", keep)
-    try:
-        with page.expect_response(lambda r: r.url.endswith("/api/ask/stream")) as info:
-            box.press("Enter")
-    finally:
-        page.unroute("**/api/ask/stream", keep)
-    assert info.value.headers["content-type"].startswith("text/event-stream")
-    assert len(captured) == 1
-    events = [block.split("\n") for block in captured[0].split("\n\n") if block]
-    done = [lines[1] for lines in events if lines[0] == "event: done"]
-    assert len(done) == 1, events
-    body = json.loads(done[0].removeprefix("data: "))
-    answers = widget(page, ".msg.bot")
-    answers.last.locator(".text").filter(has_text=body["answer"][:40]).wait_for()
-    widget(page, ".typing").wait_for(state="hidden")
-    return body
+def start_sampling(page) -> None:
+    """Record, every frame, where the newest bot bubble's top is in the message view."""
+    page.evaluate(
+        f"""() => {{
+        const root = {SHADOW_JS};
+        const log = root.querySelector('.log');
+        const before = root.querySelectorAll('.msg.bot').length;
+        window.__samples = [];
+        window.__sampling = true;
+        const tick = () => {{
+            const bots = root.querySelectorAll('.msg.bot');
+            if (bots.length > before) {{
+                const bubble = bots[bots.length - 1];
+                window.__samples.push({{
+                    top: bubble.getBoundingClientRect().top - log.getBoundingClientRect().top,
+                    chars: bubble.querySelector('.lead').textContent.length,
+                    preview: bubble.hasAttribute('aria-hidden'),
+                }});
+            }}
+            if (window.__sampling) requestAnimationFrame(tick);
+        }};
+        requestAnimationFrame(tick);
+    }}"""
+    )
+
+
+def stop_sampling(page) -> list[dict]:
+    return page.evaluate("() => { window.__sampling = false; return window.__samples; }")
+
+
+# --- conversation -----------------------------------------------------------------------------
 
 
 def test_conversation_with_sources_feedback_and_reload(page, site: Site) -> None:
     launcher = widget(page, "button.launcher")
-    launcher.click()
-    widget(page, "[role=dialog]").wait_for(state="visible")
+    open_widget(page)
     assert launcher.get_attribute("aria-expanded") == "true"
 
     korean = ask(page, KO_AREA)
@@ -146,27 +128,37 @@ def test_conversation_with_sources_feedback_and_reload(page, site: Site) -> None
 
     assert korean["answered"] and english["answered"]
     expected_ko = site.assistant.answer(KO_AREA)
-    bot_messages = widget(page, ".msg.bot")
-    # The intro, then one answer per question, shown exactly as the core wrote them.
-    assert bot_messages.count() == 3
-    assert bot_messages.nth(1).locator(".text").text_content() == expected_ko.answer
-    assert bot_messages.nth(2).locator(".text").text_content() == english["answer"]
-    titles = bot_messages.nth(1).locator(".src-title").all_text_contents()
+    answers = widget(page, ANSWERS)
+    assert answers.count() == 2
+    # The lead first, as the core wrote it; the details wait behind "more".
+    assert answers.nth(0).locator(".lead").text_content() == expected_ko.lead
+    assert answers.nth(1).locator(".lead").text_content() == english["lead"]
+    # Sources: one compact line, the list collapsed until asked for.
+    toggle = answers.nth(0).locator("button.src-toggle")
+    assert toggle.text_content() == sources_label("ko", len(expected_ko.sources))
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not answers.nth(0).locator(".src-title").first.is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    titles = answers.nth(0).locator(".src-title").all_text_contents()
     assert titles == [s.title for s in expected_ko.sources]
     assert "서울창업허브 호치민 한눈에 보기" in titles
-    verified = bot_messages.nth(1).locator(".src-verified").first.text_content()
-    assert verified == f"(확인일 {expected_ko.sources[0].last_verified})"
-    en_titles = bot_messages.nth(2).locator(".src-title").all_text_contents()
+    assert answers.nth(0).locator(".src-title").first.is_visible()
+    first = expected_ko.sources[0]
+    if first.section != first.title:
+        assert answers.nth(0).locator(".src-section").first.text_content() == first.section
+    verified = answers.nth(0).locator(".src-verified").first.text_content()
+    assert verified == f"확인일 {first.last_verified}"
+    en_toggle = answers.nth(1).locator("button.src-toggle")
+    en_toggle.click()
+    en_titles = answers.nth(1).locator(".src-title").all_text_contents()
     assert en_titles == [s["title"] for s in english["sources"]]
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "widget.png"))
-
-    thumbs_up = bot_messages.nth(2).locator("button[data-rating=up]")
+    thumbs_up = answers.nth(1).locator("button[data-rating=up]")
     with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as feedback:
         thumbs_up.click()
     assert feedback.value.status == 200
-    bot_messages.nth(2).locator(".status").filter(has_text="기록되었습니다").wait_for()
+    answers.nth(1).locator(".status").filter(has_text="기록되었습니다").wait_for()
     assert thumbs_up.get_attribute("aria-pressed") == "true"
     rows = site.state.feedback_for(english["question_id"])
     assert [(r["rating"], r["conversation"]) for r in rows] == [
@@ -174,19 +166,47 @@ def test_conversation_with_sources_feedback_and_reload(page, site: Site) -> None
     ]
 
     page.reload()
-    restored = widget(page, ".msg.bot")
-    restored.nth(2).wait_for()
+    restored = widget(page, ANSWERS)
+    restored.nth(1).wait_for()
     assert widget(page, "[role=dialog]").is_visible()  # it was open before the reload
     assert widget(page, ".msg.user .text").all_text_contents() == [KO_AREA, EN_OPENED]
-    assert restored.nth(1).locator(".text").text_content() == expected_ko.answer
-    assert restored.nth(2).locator("button[data-rating=up]").get_attribute("aria-pressed") == "true"
+    assert restored.nth(0).locator(".lead").text_content() == expected_ko.lead
+    assert restored.nth(1).locator("button[data-rating=up]").get_attribute("aria-pressed") == "true"
+    # The newest answer is shown from its first line again.
+    assert AT_TOP[0] <= geometry(page)["answerTop"] <= AT_TOP[1]
     # The next question continues the same conversation.
     third = ask(page, OUT_OF_SCOPE)
     assert third["conversation_id"] == english["conversation_id"]
 
 
+def test_more_shows_the_details(page, site: Site) -> None:
+    open_widget(page)
+
+    body = ask(page, EN_LONG)
+
+    assert body["details"], "the test needs an answer with details"
+    answer = widget(page, ANSWERS).last
+    details = answer.locator(".details")
+    more = answer.locator("button.more-btn")
+    assert more.text_content() == MORE["ko"]
+    assert more.get_attribute("aria-expanded") == "false"
+    assert not details.is_visible()
+    assert details.get_attribute("id") == more.get_attribute("aria-controls")
+
+    more.click()
+
+    assert more.get_attribute("aria-expanded") == "true"
+    assert more.text_content() == LESS["ko"]
+    assert details.is_visible()
+    assert details.text_content() == body["details"]
+    # Lead and details together are the whole answer.
+    assert body["answer"] == f"{body['lead']}\n\n{body['details']}"
+    more.click()
+    assert not details.is_visible() and more.text_content() == MORE["ko"]
+
+
 def test_html_in_a_question_is_shown_as_text_and_runs_nothing(page, site: Site) -> None:
-    widget(page, "button.launcher").click()
+    open_widget(page)
 
     ask(page, XSS)
 
@@ -201,27 +221,30 @@ def test_html_in_a_question_is_shown_as_text_and_runs_nothing(page, site: Site) 
     assert page.evaluate(f"{SHADOW_JS}.querySelectorAll('img').length") == 0
 
 
+# --- the way to a person ----------------------------------------------------------------------
+
+
 def test_declined_question_offers_a_staff_handoff(page, site: Site) -> None:
-    widget(page, "button.launcher").click()
+    open_widget(page)
 
     declined = ask(page, OUT_OF_SCOPE)
 
-    assert declined["answered"] is False
-    answer = widget(page, ".msg.bot").last
+    assert declined["answered"] is False and declined["outcome"] == "declined"
+    answer = widget(page, ANSWERS).last
     handoff = answer.locator("button.handoff-btn")
-    assert handoff.text_content() == "담당자에게 문의"
+    assert handoff.text_content() == STAFF["ko"]
+    assert answer.locator("button.handoff-link").count() == 0  # the button replaces the link
     handoff.click()
     contact = answer.get_by_label("이메일, 전화번호 또는 텔레그램")
     assert contact.evaluate(f"el => el === {SHADOW_JS}.activeElement")
     contact.fill("founder@example.com")
     assert answer.get_by_label("질문 내용").input_value() == OUT_OF_SCOPE
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "widget-handoff-form.png"))
+    screenshot(page, "widget-handoff-form.png")
     with page.expect_response(lambda r: r.url.endswith("/api/handoff")) as sent:
         answer.get_by_role("button", name="담당자에게 보내기").click()
     assert sent.value.status == 200
     answer.get_by_text("허브 담당자가 연락드리겠습니다").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "widget-handoff-sent.png"))
+    screenshot(page, "widget-handoff-sent.png")
 
     [stored] = site.state.open_handoffs()
     assert stored.channel == "web"
@@ -231,27 +254,239 @@ def test_declined_question_offers_a_staff_handoff(page, site: Site) -> None:
     assert stored.answer == declined["answer"]
 
 
-# Two questions, the second about a deadline no document gives: shown, but unsure.
-UNSURE = "Do you run an accelerator program? When is the next application deadline?"
-
-
-def test_unsure_answers_offer_the_staff_handoff_and_confident_ones_do_not(
+def test_handoff_is_a_quiet_link_under_confident_answers_and_a_button_under_unsure_ones(
     page, site: Site
 ) -> None:
-    widget(page, "button.launcher").click()
+    open_widget(page)
 
     confident = ask(page, KO_AREA)
     unsure = ask(page, UNSURE)
 
     assert confident["outcome"] == "answered"
     assert unsure["outcome"] == "unsure" and unsure["answered"] is True, unsure
-    answers = widget(page, ".msg.bot")
-    assert answers.nth(1).locator("button.handoff-btn").count() == 0
-    assert answers.nth(2).locator(".text").text_content() == unsure["answer"]
-    handoff = answers.nth(2).locator("button.handoff-btn")
-    assert handoff.text_content() == "담당자에게 문의"
+    answers = widget(page, ANSWERS)
+    # Under the confident answer: reachable, but quiet (a link, no button, no warning).
+    link = answers.nth(0).locator("button.handoff-link")
+    assert link.text_content() == STAFF["ko"]
+    assert link.is_visible()
+    assert answers.nth(0).locator("button.handoff-btn").count() == 0
+    assert answers.nth(0).locator(".note").count() == 0
+    # Under the unsure one: offered, with the reason.
+    assert answers.nth(1).locator(".lead").text_content() == unsure["lead"]
+    assert answers.nth(1).locator(".note").is_visible()
+    handoff = answers.nth(1).locator("button.handoff-btn")
+    assert handoff.text_content() == STAFF["ko"]
+    assert answers.nth(1).locator("button.handoff-link").count() == 0
     handoff.click()
-    assert answers.nth(2).get_by_label("질문 내용").input_value() == UNSURE
+    assert answers.nth(1).get_by_label("질문 내용").input_value() == UNSURE
+    # The quiet link opens the same form, with the confident answer's question.
+    link.click()
+    assert answers.nth(0).get_by_label("질문 내용").input_value() == KO_AREA
+    with page.expect_response(lambda r: r.url.endswith("/api/handoff")) as sent:
+        answers.nth(0).get_by_label("이메일, 전화번호 또는 텔레그램").fill("@founder_tg")
+        answers.nth(0).get_by_role("button", name="담당자에게 보내기").click()
+    assert sent.value.status == 200
+    [stored] = site.state.open_handoffs()
+    assert stored.question == KO_AREA and stored.contact == "@founder_tg"
+
+
+# --- where a new answer appears ---------------------------------------------------------------
+
+
+def test_new_answer_shows_its_first_line_at_the_top_of_the_view(browser, site: Site) -> None:
+    context, page = open_page(
+        browser, site, viewport={"width": 360, "height": 740}, device_scale_factor=2,
+        is_mobile=True, has_touch=True,
+    )
+    try:
+        page.goto(site.url + "/")
+        open_widget(page)
+        ask(page, EN_OPENED)
+        start_sampling(page)
+
+        body = ask(page, EN_LONG)
+
+        samples = stop_sampling(page)
+        where = geometry(page)
+        # The answer begins the view: its top at the top, the question above scrolled away.
+        assert AT_TOP[0] <= where["answerTop"] <= AT_TOP[1], where
+        assert 0 < where["leadTop"] < 60, where
+        assert where["previousBottom"] <= 0, where
+        # It was put there once and did not move while it arrived (preview, then final).
+        assert samples, "the answer never showed"
+        assert max(s["top"] for s in samples) - min(s["top"] for s in samples) < 0.5, samples
+        answer = widget(page, ANSWERS).last
+        assert answer.locator(".lead").text_content() == body["lead"]
+
+        # Opening the details grows the answer downwards: its first line stays.
+        answer.locator("button.more-btn").click()
+        opened = geometry(page)
+        assert opened["answerTop"] == pytest.approx(where["answerTop"], abs=0.5)
+        assert opened["answerHeight"] > opened["viewHeight"]  # a long answer indeed
+        # Opening the sources (now below the fold) leaves the line tapped where it was.
+        toggle = answer.locator("button.src-toggle")
+        toggle.scroll_into_view_if_needed()
+        tapped = toggle.bounding_box()
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert toggle.bounding_box()["y"] == pytest.approx(tapped["y"], abs=0.5)
+        screenshot(page, "widget-long-answer-360.png")
+    finally:
+        context.close()
+    assert site.errors == []
+
+
+@pytest.fixture()
+def llm_site(
+    indexed_settings, shared_embeddings, state, serve
+) -> Iterator[tuple[Site, FakeOpenAI]]:
+    """The demo page over an assistant whose answers a (scripted) LLM streams word by word."""
+    fake = FakeOpenAI()
+    server = RunningServer(fake)
+    server.start()
+    settings = indexed_settings.model_copy(
+        update={
+            "answer_generator": "openai",
+            "llm_base_url": fake.base_url,
+            "llm_model": "fake-model",
+            "llm_timeout": 10.0,
+        }
+    )
+    assistant = Assistant(settings, embeddings=shared_embeddings)
+    app = create_app(web_settings(settings), assistant, state)
+    yield Site(serve(app), assistant, state), fake
+    server.stop()
+
+
+def test_streamed_answer_grows_below_its_first_line(browser, llm_site) -> None:
+    site, fake = llm_site
+
+    def quote_slowly(body: dict) -> Reply:
+        # A grounded model quoting its passages, one word about every 20 ms. (The greeting's
+        # example questions are checked meanwhile: refused at once, they fall back.)
+        if KO_AREA not in body["messages"][-1]["content"]:
+            return Reply(REFUSAL)
+        quoted = [f"{' '.join(text.split())} [{n}]" for n, text in passages_of(body).items()]
+        return Reply(" ".join(quoted), gap=0.02)
+
+    fake.responder = quote_slowly
+    context, page = open_page(browser, site, viewport={"width": 360, "height": 740})
+    try:
+        page.goto(site.url + "/")
+        open_widget(page)
+        start_sampling(page)
+        box = widget(page, "textarea#ssh-question")
+        box.fill(KO_AREA)
+        box.press("Enter")
+        widget(page, ANSWERS).first.wait_for()
+        widget(page, ".typing").wait_for(state="hidden")
+        samples = stop_sampling(page)
+
+        previews = [s for s in samples if s["preview"]]
+        assert len({s["chars"] for s in previews}) >= 5, "the answer did not stream"
+        tops = [s["top"] for s in samples]
+        # Not one pixel of movement from the first word to the checked answer.
+        assert max(tops) - min(tops) < 0.5, samples
+        assert AT_TOP[0] <= tops[0] <= AT_TOP[1]
+        where = geometry(page)
+        assert where["answerHeight"] > where["viewHeight"]  # it outgrew the view meanwhile
+        assert where["answerTop"] == pytest.approx(tops[0], abs=0.5)
+        # Screen readers hear the final answer once: the preview was hidden from them.
+        assert widget(page, ".msg.bot[aria-hidden]").count() == 0
+    finally:
+        context.close()
+    assert site.errors == []
+
+
+# --- greeting and languages -------------------------------------------------------------------
+
+
+def test_greeting_offers_example_questions_from_the_knowledge_base(browser, site: Site) -> None:
+    context, page = open_page(browser, site, viewport={"width": 1280, "height": 800})
+    try:
+        with page.expect_response(lambda r: "/api/examples" in r.url) as fetched:
+            page.goto(site.url + "/")
+        offered = fetched.value.json()
+        assert fetched.value.url.endswith("/api/examples?language=ko")
+        open_widget(page)
+        chips = widget(page, ".intro button.chip")
+        chips.first.wait_for()
+
+        texts = chips.all_text_contents()
+        assert texts == offered["questions"]
+        assert 2 <= len(texts) <= 3
+        headings = {
+            heading
+            for _, _, section_headings in site.assistant.retriever.documents_by_language()["ko"]
+            for heading in section_headings
+        }
+        assert set(texts) <= headings  # the documents' own questions, not made up
+        assert widget(page, ".intro .chips").get_attribute("aria-labelledby")
+
+        body = answer_after(page, lambda: chips.first.click())
+
+        assert widget(page, ".msg.user .text").last.text_content() == texts[0]
+        assert body["answered"] is True and body["outcome"] in ("answered", "unsure")
+        assert widget(page, ANSWERS).last.locator(".lead").text_content() == body["lead"]
+        # The greeting keeps its examples after a reload, without asking the server again.
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.reload()
+        widget(page, ".intro button.chip").first.wait_for()
+        assert widget(page, ".intro button.chip").all_text_contents() == texts
+        assert not [url for url in requests if "/api/examples" in url]
+    finally:
+        context.close()
+    assert site.errors == []
+
+
+@pytest.mark.parametrize("lang", ["ko", "en", "vi", "ja"])
+def test_widget_in_each_language(browser, site: Site, lang: str) -> None:
+    context, page = open_page(browser, site, viewport={"width": 1280, "height": 800})
+    try:
+        lang_host(page, site, lang)
+        page.goto(site.url + "/")
+        open_widget(page)
+        assert widget(page, ".intro .text").text_content() == INTRO[lang]
+        chips = widget(page, ".intro button.chip")
+        chips.first.wait_for()
+        headings = {
+            heading
+            for _, _, section_headings in site.assistant.retriever.documents_by_language()[lang]
+            for heading in section_headings
+        }
+        assert set(chips.all_text_contents()) <= headings
+        if lang in ("ko", "en"):
+            screenshot(page, f"widget-{lang}-1280-greeting.png")
+
+        body = answer_after(page, lambda: chips.first.click())
+
+        assert body["language"] == lang
+        answer = widget(page, ANSWERS).last
+        assert answer.get_attribute("lang") is None  # the bubble's UI words are in ``lang``
+        assert answer.locator(".lead").get_attribute("lang") == lang
+        toggle = answer.locator("button.src-toggle")
+        assert toggle.text_content() == sources_label(lang, len(body["sources"]))
+        staff = "button.handoff-link" if body["outcome"] == "answered" else "button.handoff-btn"
+        assert answer.locator(staff).text_content() == STAFF[lang]
+        assert AT_TOP[0] <= geometry(page)["answerTop"] <= AT_TOP[1]
+        if lang in ("ko", "en"):
+            screenshot(page, f"widget-{lang}-1280.png")
+        if body["details"]:
+            more = answer.locator("button.more-btn")
+            assert more.text_content() == MORE[lang]
+            more.click()
+        toggle.click()
+        verified = answer.locator(".src-verified").first.text_content()
+        assert verified == f"{VERIFIED[lang]} {body['sources'][0]['last_verified']}"
+        if lang in ("ko", "en"):
+            screenshot(page, f"widget-{lang}-1280-expanded.png")
+    finally:
+        context.close()
+    assert site.errors == []
+
+
+# --- keyboard, screen reader, small screens ---------------------------------------------------
 
 
 def test_keyboard_opens_and_escape_closes(page, site: Site) -> None:
@@ -277,7 +512,7 @@ def test_keyboard_opens_and_escape_closes(page, site: Site) -> None:
     assert page.evaluate(f"{SHADOW_JS}.activeElement.id") == "ssh-question"
     page.keyboard.type("허브는 어디에 있나요?")
     page.keyboard.press("Enter")
-    widget(page, ".msg.bot").nth(1).wait_for()
+    widget(page, ANSWERS).first.wait_for()
 
     page.keyboard.press("Escape")
 
@@ -286,15 +521,58 @@ def test_keyboard_opens_and_escape_closes(page, site: Site) -> None:
     assert page.evaluate(focused_launcher)
 
 
-def test_small_screen_360px(browser, site: Site) -> None:
-    context, page = _open_page(
+def test_keyboard_reaches_every_control_of_an_answer(page, site: Site) -> None:
+    open_widget(page)
+    body = ask(page, EN_LONG)
+    assert body["outcome"] == "answered" and body["details"] and body["sources"]
+    focused = (
+        f"() => {{ const el = {SHADOW_JS}.activeElement; "
+        "return el.className + ' ' + (el.dataset.rating || ''); }"
+    )
+
+    # Backwards from the question box: the answer's controls, last to first.
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Shift+Tab")
+        order.append(page.evaluate(focused).strip())
+    assert order == [
+        "link-btn handoff-link",
+        "down",
+        "up",
+        "link-btn src-toggle",
+        "link-btn more-btn",
+    ]
+    more = widget(page, ANSWERS).last.locator("button.more-btn")
+    page.keyboard.press("Enter")
+    assert more.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Space")
+    assert more.get_attribute("aria-expanded") == "false"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_small_screen_360px(browser, site: Site, lang: str) -> None:
+    context, page = open_page(
         browser, site, viewport={"width": 360, "height": 740}, device_scale_factor=2,
         is_mobile=True, has_touch=True,
     )
     try:
+        lang_host(page, site, lang)
         page.goto(site.url + "/")
-        widget(page, "button.launcher").click()
-        body = ask(page, EN_OPENED)
+        open_widget(page)
+        widget(page, ".intro button.chip").first.wait_for()
+        screenshot(page, f"widget-{lang}-360-greeting.png")
+        chips = widget(page, ".intro button.chip")
+        for index in range(chips.count()):
+            chip = chips.nth(index).bounding_box()
+            assert chip is not None and chip["x"] >= 0 and chip["x"] + chip["width"] <= 360
+
+        body = ask(page, EN_OPENED if lang == "en" else KO_AREA)
+        answer = widget(page, ANSWERS).last
+        assert AT_TOP[0] <= geometry(page)["answerTop"] <= AT_TOP[1]
+        screenshot(page, f"widget-{lang}-360.png")
+        if body["details"]:
+            answer.locator("button.more-btn").click()
+        answer.locator("button.src-toggle").click()
 
         dialog = widget(page, "[role=dialog]").bounding_box()
         assert dialog is not None
@@ -302,53 +580,10 @@ def test_small_screen_360px(browser, site: Site) -> None:
         assert dialog["y"] >= 0 and dialog["y"] + dialog["height"] <= 740
         send = widget(page, ".composer button[type=submit]").bounding_box()
         assert send is not None and send["x"] + send["width"] <= 360
-        assert widget(page, ".msg.bot").last.locator(".src-title").first.text_content() == (
-            body["sources"][0]["title"]
-        )
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= 360
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "widget-360.png"))
-    finally:
-        context.close()
-    assert site.errors == []
-
-
-def test_admin_page_lists_uploads_and_deletes(browser, knowledge_assistant, state, serve,
-                                              tmp_path) -> None:  # fmt: skip
-    from .helpers import ADMIN_TOKEN
-
-    site = Site(
-        serve(create_app(web_settings(knowledge_assistant.settings), knowledge_assistant, state)),
-        knowledge_assistant,
-        state,
-    )
-    document = tmp_path / "desk-rental.md"
-    document.write_text(
-        "---\ntitle: Desk rental\nlanguage: en\n---\n# Desk rental\n\n"
-        "## Can I rent a single desk?\n\nSingle desks can be rented by the week.\n",
-        encoding="utf-8",
-    )
-    context, page = _open_page(browser, site, viewport={"width": 1100, "height": 900})
-    try:
-        page.goto(site.url + "/admin")
-        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
-        page.get_by_role("button", name="Use token").click()
-        page.get_by_text("Signed in.").wait_for()
-        assert page.locator("#sources tr").count() == len(knowledge_assistant.sources())
-
-        page.get_by_label("Upload").set_input_files(str(document))
-        page.get_by_role("button", name="Upload and index").click()
-        page.get_by_text("Indexed uploads/desk-rental.md").wait_for()
-        row = page.locator("#sources tr", has_text="uploads/desk-rental.md")
-        assert row.locator("td").nth(1).text_content() == "Desk rental"
-
-        page.once("dialog", lambda dialog: dialog.accept())
-        row.get_by_role("button", name="Delete uploads/desk-rental.md").click()
-        page.get_by_text("Deleted uploads/desk-rental.md").wait_for()
-        # The message comes before the list is reloaded: wait for the row to go (or time out).
-        expect(page.locator("#sources tr", has_text="uploads/desk-rental.md")).to_have_count(0)
-        assert not (knowledge_assistant.settings.knowledge_dir / "uploads" / "desk-rental.md").exists()
+        assert answer.locator(".src-title").first.text_content() == body["sources"][0]["title"]
+        where = geometry(page)
+        assert where["pageOverflowX"] <= 0 and where["logOverflowX"] <= 0, where
+        screenshot(page, f"widget-{lang}-360-expanded.png")
     finally:
         context.close()
     assert site.errors == []

@@ -59,6 +59,12 @@
       rateLimited: "You are asking very quickly. Please wait {s} seconds and try again.",
       tooLong: "Your question is too long (at most 1,000 characters).",
       newChat: "New conversation",
+      examples: "You could ask, for example:",
+      more: "Show more",
+      less: "Show less",
+      sourcesOne: "1 source",
+      sourcesMany: "{n} sources",
+      unsureNote: "This may not fully answer your question. A hub staff member can check it for you.",
     },
     ko: {
       title: "서울창업허브 호치민 도우미",
@@ -91,6 +97,12 @@
       rateLimited: "질문이 너무 빠릅니다. {s}초 후에 다시 시도해 주세요.",
       tooLong: "질문이 너무 깁니다(최대 1,000자).",
       newChat: "새 대화",
+      examples: "예를 들어 이렇게 물어보세요:",
+      more: "더 보기",
+      less: "접기",
+      sourcesOne: "출처 1개",
+      sourcesMany: "출처 {n}개",
+      unsureNote: "질문에 충분한 답이 아닐 수 있습니다. 허브 담당자가 확인해 드릴 수 있습니다.",
     },
     vi: {
       title: "Trợ lý Seoul Startup Hub HCMC",
@@ -124,6 +136,12 @@
       rateLimited: "Bạn hỏi quá nhanh. Vui lòng chờ {s} giây rồi thử lại.",
       tooLong: "Câu hỏi quá dài (tối đa 1.000 ký tự).",
       newChat: "Cuộc trò chuyện mới",
+      examples: "Bạn có thể hỏi, ví dụ:",
+      more: "Xem thêm",
+      less: "Thu gọn",
+      sourcesOne: "1 nguồn",
+      sourcesMany: "{n} nguồn",
+      unsureNote: "Câu trả lời này có thể chưa đầy đủ. Nhân viên của hub có thể kiểm tra giúp bạn.",
     },
     ja: {
       title: "ソウル創業ハブ・ホーチミン アシスタント",
@@ -156,13 +174,24 @@
       rateLimited: "質問の間隔が短すぎます。{s}秒後にもう一度お試しください。",
       tooLong: "質問が長すぎます（最大1,000文字）。",
       newChat: "新しい会話",
+      examples: "たとえば、こんな質問ができます:",
+      more: "続きを表示",
+      less: "折りたたむ",
+      sourcesOne: "出典 1件",
+      sourcesMany: "出典 {n}件",
+      unsureNote: "ご質問に十分お答えできていない可能性があります。ハブのスタッフが確認いたします。",
     },
   };
 
-  // data-lang first, else the browser's languages, else English.
+  // data-lang first, else the page's language, else the browser's languages, else English.
   const primary = (code) => String(code || "").toLowerCase().split(/[-_]/)[0];
   const LANG =
-    [script.dataset.lang, navigator.language, ...(navigator.languages || [])]
+    [
+      script.dataset.lang,
+      document.documentElement.lang,
+      navigator.language,
+      ...(navigator.languages || []),
+    ]
       .map(primary)
       .find((code) => Object.prototype.hasOwnProperty.call(STRINGS, code)) || "en";
   const T = STRINGS[LANG];
@@ -175,6 +204,17 @@
 
   // --- state (sessionStorage: survives reloads of this tab, not other tabs) ----------------
 
+  // The greeting's example questions, as fetched from /api/examples for this language.
+  const validExamples = (value) =>
+    value && value.lang === LANG && Array.isArray(value.questions)
+      ? {
+          lang: LANG,
+          questions: value.questions
+            .filter((q) => typeof q === "string" && q.trim())
+            .slice(0, 3),
+        }
+      : null;
+
   const loadState = () => {
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
@@ -183,12 +223,13 @@
           conversationId: typeof saved.conversationId === "string" ? saved.conversationId : null,
           messages: saved.messages.filter((m) => m && typeof m.text === "string"),
           open: saved.open === true,
+          examples: validExamples(saved.examples),
         };
       }
     } catch (_) {
       /* storage disabled or corrupt: start fresh */
     }
-    return { conversationId: null, messages: [], open: false };
+    return { conversationId: null, messages: [], open: false, examples: null };
   };
   const state = loadState();
   const saveState = () => {
@@ -228,6 +269,9 @@
     "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
   const CLOSE_ICON =
     "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12 19 6.4 17.6 5 12 10.6z";
+  const NEW_ICON =
+    "M17.65 6.35A7.96 7.96 0 0 0 12 4a8 8 0 1 0 7.73 10h-2.08A6 6 0 1 1 12 6c1.66 0 3.14.69 " +
+    "4.22 1.78L13 11h7V4l-2.35 2.35z";
   const SEND_ICON = "M3 20.5 21 12 3 3.5V10l12 2-12 2z";
   // Thumbs as SVG (Material icons), so they look the same with or without an emoji font.
   const UP_ICON =
@@ -279,9 +323,15 @@
     .icon-btn svg { width: 22px; height: 22px; fill: currentColor; }
     .text-btn { background: transparent; border: 1px solid rgba(255,255,255,.6);
       color: inherit; border-radius: 8px; padding: 2px 8px; font-size: 12px; }
+    .text-btn:hover { background: rgba(255,255,255,.15); }
     .log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column;
       gap: 10px; background: var(--bg); }
     .msg { max-width: 88%; padding: 9px 12px; border-radius: 12px; overflow-wrap: anywhere; }
+    .msg.bot { max-width: 94%; }
+    /* Korean breaks between words, not inside them; Japanese and Chinese anywhere. */
+    :lang(ko) { word-break: keep-all; }
+    :lang(ja), :lang(zh) { word-break: normal; }
+    .new-chat svg { display: none; width: 20px; height: 20px; fill: currentColor; }
     .msg .text { margin: 0; white-space: pre-wrap; }
     .msg.user { align-self: flex-end; background: var(--accent); color: var(--accent-text);
       border-bottom-right-radius: 4px; }
@@ -290,16 +340,31 @@
     .msg.system { align-self: center; background: #fff4e5; color: #663c00; font-size: 14px; }
     .who { font-size: 12px; color: var(--muted); margin: 0 0 2px; }
     .msg.user .who { color: rgba(255,255,255,.85); }
-    .sources { margin: 8px 0 0; padding: 8px 0 0; border-top: 1px solid var(--line);
+    .spacer { flex: none; margin-top: -10px; height: 0; }
+    .link-btn { background: transparent; border: 0; color: var(--accent); padding: 6px 2px;
+      font-size: 13px; font-weight: 600; border-radius: 4px; text-align: left; }
+    .link-btn:hover { text-decoration: underline; }
+    .more-btn, .src-toggle { display: inline-flex; align-items: center; gap: 4px; }
+    .more-btn::after, .src-toggle::after { content: ""; width: 6px; height: 6px;
+      border: solid currentColor; border-width: 0 2px 2px 0; transform: rotate(45deg);
+      margin: -3px 2px 0; }
+    .more-btn[aria-expanded="true"]::after, .src-toggle[aria-expanded="true"]::after {
+      transform: rotate(-135deg); margin-top: 3px; }
+    .details { margin-top: 8px; }
+    .sources { margin: 6px 0 0; padding: 2px 0 0; border-top: 1px solid var(--line);
       font-size: 13px; color: var(--muted); }
-    .sources h3 { font-size: 12px; margin: 0 0 4px; text-transform: uppercase;
-      letter-spacing: .04em; }
-    .sources ul { margin: 0; padding: 0 0 0 16px; }
-    .sources li { margin: 2px 0; }
-    .src-title { color: var(--fg); font-weight: 600; }
+    .src-toggle { color: var(--muted); }
+    .src-list { margin: 2px 0 4px; padding: 0; list-style: none; }
+    .src-list li { margin: 6px 0 0; padding: 0 0 0 10px; border-left: 2px solid var(--line); }
+    .src-title { display: block; color: var(--fg); font-weight: 600; }
     .src-verified { white-space: nowrap; }
-    .feedback { display: flex; align-items: center; gap: 6px; margin-top: 8px;
+    .note { margin: 8px 0 0; font-size: 13px; color: var(--muted); }
+    .actions { display: flex; align-items: center; gap: 6px; margin-top: 8px;
       flex-wrap: wrap; }
+    .actions .handoff-link { margin-left: auto; font-weight: 500; color: var(--muted);
+      text-decoration: underline; text-underline-offset: 2px; }
+    .actions .handoff-link:hover { color: var(--accent); }
+    .feedback { display: flex; align-items: center; gap: 6px; }
     .feedback button { border: 1px solid var(--line); background: #fff; border-radius: 16px;
       width: 40px; height: 30px; padding: 0; display: grid; place-items: center;
       color: var(--muted); }
@@ -308,9 +373,17 @@
     .feedback button[aria-pressed="true"] { border-color: var(--accent); color: var(--accent);
       background: #e6f0fa; }
     .feedback button:disabled { cursor: default; opacity: .75; }
-    .status { font-size: 12px; color: var(--muted); }
+    .status { font-size: 12px; color: var(--muted); margin: 4px 0 0; }
+    .status:empty { margin: 0; }
     .handoff-btn { margin-top: 8px; border: 1px solid var(--accent); color: var(--accent);
       background: #fff; border-radius: 8px; padding: 6px 12px; font-weight: 600; }
+    .chips { margin-top: 10px; display: flex; flex-wrap: wrap; gap: 6px; }
+    .chips p { margin: 0; width: 100%; font-size: 13px; color: var(--muted); }
+    .chip { border: 1px solid var(--accent); color: var(--accent); background: #fff;
+      border-radius: 16px; padding: 5px 12px; font-size: 14px; text-align: left;
+      max-width: 100%; line-height: 1.35; }
+    .chip:hover:not(:disabled) { background: #e6f0fa; }
+    .chip:disabled { cursor: default; opacity: .6; }
     .handoff { margin-top: 8px; display: grid; gap: 6px; }
     .handoff p { margin: 0; font-size: 13px; }
     .handoff label { font-size: 13px; font-weight: 600; }
@@ -323,7 +396,7 @@
       border-radius: 8px; padding: 7px 14px; font-weight: 600; }
     .secondary { background: #fff; border: 1px solid var(--line); border-radius: 8px;
       padding: 7px 14px; }
-    .typing { padding: 0 16px 8px; font-size: 13px; color: var(--muted); display: flex;
+    .typing { padding: 0 2px; font-size: 13px; color: var(--muted); display: flex;
       align-items: center; gap: 8px; }
     .typing[hidden] { display: none; }
     .dots { display: inline-flex; gap: 3px; }
@@ -342,6 +415,13 @@
     .composer svg { width: 22px; height: 22px; fill: currentColor; }
     @media (max-width: 480px) {
       .panel { width: calc(100vw - 16px); height: calc(100vh - 96px); bottom: 84px; }
+      header { padding: 10px 6px 10px 14px; }
+      header h2 { font-size: 15px; }
+      .new-chat { border: 0; width: 36px; height: 36px; padding: 0; display: grid;
+        place-items: center; }
+      .new-chat svg { display: block; }
+      .new-chat span { display: none; }
+      .msg.bot { max-width: 100%; }
       .right .panel { right: 8px; } .left .panel { left: 8px; }
       .launcher { bottom: 14px; width: 56px; height: 56px; }
       .right .launcher { right: 14px; } .left .launcher { left: 14px; }
@@ -376,7 +456,10 @@
   }, [icon(CHAT_ICON)]);
 
   const titleEl = el("h2", { id: "ssh-title", text: TITLE });
-  const newChatBtn = el("button", { type: "button", className: "text-btn", text: T.newChat });
+  // "New conversation" in words; on a phone a compact icon with the same accessible name.
+  const newChatBtn = el("button", {
+    type: "button", className: "text-btn new-chat", "aria-label": T.newChat, title: T.newChat,
+  }, [icon(NEW_ICON), el("span", { text: T.newChat })]);
   const closeBtn = el("button", {
     type: "button", className: "icon-btn", "aria-label": T.close, title: T.close,
   }, [icon(CLOSE_ICON)]);
@@ -384,6 +467,7 @@
     className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
     "aria-labelledby": "ssh-title", tabindex: "0",
   });
+  // Inside the log, after the last message: showing it never changes the view's height.
   const typing = el("div", { className: "typing", role: "status", hidden: true }, [
     el("span", { className: "dots", "aria-hidden": "true" }, [el("i"), el("i"), el("i")]),
     el("span", { text: T.typing }),
@@ -403,33 +487,151 @@
   const panel = el("div", {
     id: "ssh-panel", className: "panel", role: "dialog", "aria-modal": "false",
     "aria-labelledby": "ssh-title", hidden: true,
-  }, [el("header", {}, [titleEl, newChatBtn, closeBtn]), log, typing, composer]);
+  }, [el("header", {}, [titleEl, newChatBtn, closeBtn]), log, composer]);
+
+  // The log ends with a spacer that leaves room below the newest answer, so that answer can
+  // always sit with its first line at the top of the view: a founder reads it from the
+  // start, and a streamed answer grows downwards without moving what is already shown.
+  const spacer = el("div", { className: "spacer", "aria-hidden": "true" });
+  log.append(typing, spacer);
 
   root.append(panel, launcher);
   shadow.append(root);
 
+  // --- layout: the newest answer at the top of the view ------------------------------------
+
+  let pinned = null; // the answer whose first line is kept at the top
+  // Its distance from the top of the view: less than the gap between messages, so no sliver
+  // of the question above shows.
+  const PIN_OFFSET = 8;
+  let nextId = 0;
+  const uid = (prefix) => `ssh-${prefix}-${++nextId}`;
+
+  const padding = () => {
+    const style = getComputedStyle(log);
+    return [parseFloat(style.paddingTop) || 0, parseFloat(style.paddingBottom) || 0];
+  };
+
+  // Room below the pinned answer: enough for its top to reach the top of the view.
+  const sizeSpacer = () => {
+    if (!pinned || !pinned.isConnected || panel.hidden) {
+      spacer.style.height = "0px";
+      return;
+    }
+    const [, bottom] = padding();
+    const below = spacer.getBoundingClientRect().top - pinned.getBoundingClientRect().top;
+    spacer.style.height = Math.max(0, log.clientHeight - PIN_OFFSET - bottom - below) + "px";
+  };
+
+  const pin = (node) => {
+    pinned = node;
+    if (panel.hidden) return; // laid out when the panel opens
+    sizeSpacer();
+    log.scrollTop += node.getBoundingClientRect().top - log.getBoundingClientRect().top - PIN_OFFSET;
+  };
+
+  // Scroll just enough for ``node`` to be seen (a question, the typing dots, a form).
+  const reveal = (node) => {
+    if (panel.hidden || !node.isConnected) return;
+    sizeSpacer();
+    const [, bottom] = padding();
+    const over =
+      node.getBoundingClientRect().bottom - (log.getBoundingClientRect().bottom - bottom);
+    if (over > 0) log.scrollTop += over;
+  };
+
+  // Run ``change`` (which may shrink the log) without ``anchor`` moving on screen.
+  const keepInPlace = (anchor, change) => {
+    if (panel.hidden || !anchor.isConnected) {
+      change();
+      return;
+    }
+    const before = anchor.getBoundingClientRect().top;
+    spacer.style.height = log.scrollHeight + "px"; // nothing can be clamped meanwhile
+    change();
+    sizeSpacer();
+    log.scrollTop += anchor.getBoundingClientRect().top - before;
+  };
+
+  if (window.ResizeObserver) {
+    // The panel resized (a phone rotated, the on-screen keyboard): keep the room right.
+    new ResizeObserver(() => sizeSpacer()).observe(log);
+  }
+
   // --- rendering ---------------------------------------------------------------------------
 
-  const scrollDown = () => {
-    log.scrollTop = log.scrollHeight;
+  const sourcesLabel = (count) =>
+    count === 1 ? T.sourcesOne : T.sourcesMany.replace("{n}", String(count));
+
+  // A toggle button (aria-expanded) for a hidden region, keeping the answer in place.
+  const disclosure = (button, region, onToggle) => {
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      keepInPlace(button.closest(".msg") || button, () => {
+        region.hidden = !open;
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        if (onToggle) onToggle(open);
+      });
+    });
+    return button;
   };
 
   const sourceItem = (src) => {
-    const parts = [el("span", { className: "src-title", text: src.title || src.source || "" })];
+    const meta = [];
     if (src.section && src.section !== src.title) {
-      parts.push(document.createTextNode(" — "), el("span", { text: src.section }));
+      meta.push(el("span", { className: "src-section", text: src.section }));
     }
     if (src.last_verified) {
-      parts.push(
-        document.createTextNode(" "),
-        el("span", { className: "src-verified", text: `(${T.verified} ${src.last_verified})` }),
-      );
+      if (meta.length) meta.push(document.createTextNode(" · "));
+      meta.push(el("span", {
+        className: "src-verified", text: `${T.verified} ${src.last_verified}`,
+      }));
     }
-    return el("li", {}, parts);
+    return el("li", {}, [
+      el("span", { className: "src-title", text: src.title || src.source || "" }),
+      ...meta,
+    ]);
   };
 
-  const feedbackRow = (msg) => {
-    const status = el("span", { className: "status", role: "status" });
+  // One compact line ("3 sources") that opens the list: title, section, verified date.
+  const sourcesBlock = (msg) => {
+    const id = uid("src");
+    const list = el("ul", {
+      id, className: "src-list", hidden: true, lang: msg.language || null,
+    }, msg.sources.map(sourceItem));
+    const toggle = el("button", {
+      type: "button", className: "link-btn src-toggle", "aria-expanded": "false",
+      "aria-controls": id, text: sourcesLabel(msg.sources.length),
+    });
+    return el("div", { className: "sources" }, [disclosure(toggle, list), list]);
+  };
+
+  // The lead is the answer minus its details (it keeps a language note the core put first).
+  const splitAnswer = (msg) => {
+    const text = msg.text;
+    const details = typeof msg.details === "string" ? msg.details.trim() : "";
+    if (details && text.endsWith(details) && text.length > details.length) {
+      return [text.slice(0, text.length - details.length).trimEnd(), details];
+    }
+    return [text, ""];
+  };
+
+  const moreBlock = (msg, rest) => {
+    const id = uid("more");
+    const region = el("div", { id, className: "details", hidden: true }, [
+      el("p", { className: "text", lang: msg.language || null, text: rest }),
+    ]);
+    const button = el("button", {
+      type: "button", className: "link-btn more-btn", "aria-expanded": "false",
+      "aria-controls": id, text: T.more,
+    });
+    disclosure(button, region, (open) => {
+      button.textContent = open ? T.less : T.more;
+    });
+    return [region, button];
+  };
+
+  const feedbackGroup = (msg, status) => {
     const up = el("button", {
       type: "button", "aria-label": "👍 " + T.up, title: T.up, "data-rating": "up",
       "aria-pressed": msg.feedback === "up" ? "true" : "false",
@@ -459,36 +661,38 @@
         up.disabled = down.disabled = false;
         status.textContent = T.feedbackFailed;
       }
+      sizeSpacer();
     };
     up.addEventListener("click", () => send("up"));
     down.addEventListener("click", () => send("down"));
-    return el("div", { className: "feedback", role: "group", "aria-label": T.rate }, [
-      up, down, status,
-    ]);
+    return el("div", { className: "feedback", role: "group", "aria-label": T.rate }, [up, down]);
   };
 
   const handoffForm = (msg, container, trigger) => {
-    const uid = Math.random().toString(36).slice(2, 8);
+    const id = uid("handoff");
     const contact = el("input", {
-      id: "c-" + uid, type: "text", required: true, maxlength: "200", autocomplete: "email",
+      id: id + "-contact", type: "text", required: true, maxlength: "200",
+      autocomplete: "email",
     });
-    const question = el("textarea", { id: "q-" + uid, required: true, maxlength: "1000" });
+    const question = el("textarea", { id: id + "-question", required: true, maxlength: "1000" });
     question.value = msg.question || "";
     const status = el("p", { className: "status", role: "status" });
     const submit = el("button", { type: "submit", className: "primary", text: T.submit });
     const cancel = el("button", { type: "button", className: "secondary", text: T.cancel });
     const form = el("form", { className: "handoff", novalidate: true }, [
       el("p", { text: T.handoffIntro }),
-      el("label", { for: "c-" + uid, text: T.contact }),
+      el("label", { for: id + "-contact", text: T.contact }),
       contact,
-      el("label", { for: "q-" + uid, text: T.question }),
+      el("label", { for: id + "-question", text: T.question }),
       question,
       el("div", { className: "row" }, [cancel, submit]),
       status,
     ]);
     cancel.addEventListener("click", () => {
-      form.remove();
-      trigger.hidden = false;
+      keepInPlace(container, () => {
+        form.remove();
+        trigger.hidden = false;
+      });
       trigger.focus();
     });
     form.addEventListener("submit", async (event) => {
@@ -511,7 +715,9 @@
         if (data.conversation_id) state.conversationId = data.conversation_id;
         msg.handoff = "sent";
         saveState();
-        form.replaceWith(el("p", { className: "status", role: "status", text: T.handoffSent }));
+        keepInPlace(container, () => {
+          form.replaceWith(el("p", { className: "status", role: "status", text: T.handoffSent }));
+        });
         input.focus(); // the form is gone: keep keyboard users in the chat
       } catch (_) {
         submit.disabled = false;
@@ -519,8 +725,71 @@
       }
     });
     container.append(form);
-    form.scrollIntoView({ block: "nearest" });
+    reveal(form);
     contact.focus();
+  };
+
+  // The way to a person: a quiet link under every answer, a button under the unsure ones
+  // and declines (where it is what the founder needs next).
+  const handoffTrigger = (msg, node, prominent) => {
+    const trigger = el("button", {
+      type: "button",
+      className: prominent ? "handoff-btn" : "link-btn handoff-link",
+      text: T.askStaff,
+    });
+    trigger.addEventListener("click", () => {
+      trigger.hidden = true;
+      handoffForm(msg, node, trigger);
+    });
+    return trigger;
+  };
+
+  const renderAnswer = (msg) => {
+    const node = el("div", { className: "msg bot" }, [el("p", { className: "who", text: T.bot })]);
+    const [lead, rest] = splitAnswer(msg);
+    node.append(el("p", { className: "text lead", lang: msg.language || null, text: lead }));
+    if (rest) node.append(...moreBlock(msg, rest));
+    if (Array.isArray(msg.sources) && msg.sources.length) node.append(sourcesBlock(msg));
+    const canHandOff = typeof msg.question === "string";
+    const prominent = canHandOff && (msg.outcome === "unsure" || msg.outcome === "declined");
+    if (msg.outcome === "unsure") node.append(el("p", { className: "note", text: T.unsureNote }));
+    if (prominent && msg.handoff !== "sent") node.append(handoffTrigger(msg, node, true));
+    const status = el("p", { className: "status", role: "status" });
+    const actions = el("div", { className: "actions" });
+    if (msg.questionId) actions.append(feedbackGroup(msg, status));
+    if (canHandOff && !prominent && msg.handoff !== "sent") {
+      actions.append(handoffTrigger(msg, node, false));
+    }
+    if (actions.childNodes.length) node.append(actions);
+    node.append(status);
+    if (msg.handoff === "sent") node.append(el("p", { className: "status", text: T.handoffSent }));
+    return node;
+  };
+
+  let introNode = null;
+
+  const chipsBlock = (questions) => {
+    const labelId = uid("examples");
+    const chips = questions.map((question) => {
+      const chip = el("button", { type: "button", className: "chip", text: question });
+      chip.addEventListener("click", () => submitQuestion(question));
+      return chip;
+    });
+    return el("div", { className: "chips", role: "group", "aria-labelledby": labelId }, [
+      el("p", { id: labelId, text: T.examples }),
+      ...chips,
+    ]);
+  };
+
+  const renderIntro = () => {
+    introNode = el("div", { className: "msg bot intro" }, [
+      el("p", { className: "who", text: T.bot }),
+      el("p", { className: "text", text: T.intro }),
+    ]);
+    if (state.examples && state.examples.questions.length) {
+      introNode.append(chipsBlock(state.examples.questions));
+    }
+    return introNode;
   };
 
   const renderMessage = (msg) => {
@@ -533,61 +802,74 @@
     if (msg.role === "system") {
       return el("div", { className: "msg system" }, [el("p", { className: "text", text: msg.text })]);
     }
-    const node = el("div", { className: "msg bot", lang: msg.language || null }, [
-      el("p", { className: "who", text: T.bot }),
-      el("p", { className: "text", text: msg.text }),
-    ]);
-    if (Array.isArray(msg.sources) && msg.sources.length) {
-      node.append(el("div", { className: "sources" }, [
-        el("h3", { text: T.sources }),
-        el("ul", {}, msg.sources.map(sourceItem)),
-      ]));
-    }
-    if (msg.questionId) node.append(feedbackRow(msg));
-    // The way to a person: under declines, and under answers the assistant is unsure of.
-    if ((msg.answered === false || msg.unsure === true) && typeof msg.question === "string") {
-      if (msg.handoff === "sent") {
-        node.append(el("p", { className: "status", text: T.handoffSent }));
-      } else {
-        const trigger = el("button", { type: "button", className: "handoff-btn", text: T.askStaff });
-        trigger.addEventListener("click", () => {
-          trigger.hidden = true;
-          handoffForm(msg, node, trigger);
-        });
-        node.append(trigger);
-      }
-    }
-    return node;
+    return renderAnswer(msg);
   };
 
-  const addMessage = (msg, persist = true) => {
+  // New messages go after the last one, before the typing dots and the spacer.
+  const append = (node) => log.insertBefore(node, typing);
+
+  const addSystem = (text, persist = true) => {
+    const msg = { role: "system", text };
     if (persist) {
       state.messages.push(msg);
       saveState();
     }
-    log.append(renderMessage(msg));
-    scrollDown();
+    const node = renderMessage(msg);
+    append(node);
+    reveal(node);
   };
 
   const renderAll = () => {
-    log.replaceChildren();
-    log.append(renderMessage({ role: "bot", text: T.intro, language: LANG }));
-    for (const msg of state.messages) log.append(renderMessage(msg));
-    scrollDown();
+    pinned = null;
+    for (const node of [...log.children]) if (node !== typing && node !== spacer) node.remove();
+    append(renderIntro());
+    let last = null;
+    for (const msg of state.messages) {
+      last = renderMessage(msg);
+      append(last);
+    }
+    const lastMsg = state.messages[state.messages.length - 1];
+    if (lastMsg && lastMsg.role === "bot") pin(last);
+    else if (!panel.hidden) {
+      sizeSpacer();
+      log.scrollTop = log.scrollHeight;
+    }
+  };
+
+  const showExamples = () => {
+    if (!introNode || introNode.querySelector(".chips")) return;
+    if (!state.examples || !state.examples.questions.length) return;
+    keepInPlace(pinned || introNode, () => introNode.append(chipsBlock(state.examples.questions)));
   };
 
   // --- network -----------------------------------------------------------------------------
 
-  const post = (path, body) => {
+  const request = (path, options) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    return fetch(api(path), {
+    return fetch(api(path), { credentials: "omit", signal: controller.signal, ...options })
+      .finally(() => clearTimeout(timer));
+  };
+
+  const post = (path, body) =>
+    request(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
-      credentials: "omit",
-      signal: controller.signal,
-    }).finally(() => clearTimeout(timer));
+    });
+
+  const loadExamples = async () => {
+    if (state.examples) return;
+    try {
+      const res = await request("api/examples?language=" + encodeURIComponent(LANG), {});
+      if (!res.ok) return;
+      const data = await res.json();
+      state.examples = validExamples({ lang: LANG, questions: data && data.questions });
+      saveState();
+      showExamples();
+    } catch (_) {
+      /* no examples: the greeting still invites a question */
+    }
   };
 
   const errorText = async (res) => {
@@ -607,10 +889,10 @@
     return T.error;
   };
 
-  // Reads token/sources/done events; tokens show in a preview bubble that the final (checked)
-  // answer replaces. Resolves to the "done" body, {error} for an error event, or null.
-  const readStream = async (res) => {
-    const preview = renderMessage({ role: "bot", text: "", language: LANG });
+  // Reads token/sources/done events. Tokens show in ``preview`` (hidden from screen readers,
+  // which hear the checked answer once); the final answer replaces it in the same place.
+  // Resolves to the "done" body, {error} for an error event, or null.
+  const readStream = async (res, preview) => {
     const textNode = preview.querySelector(".text");
     let shown = "";
     let result = null;
@@ -622,13 +904,15 @@
         return;
       }
       if (event === "token" && data && typeof data.text === "string") {
-        if (!preview.isConnected) {
-          typing.hidden = true;
-          log.append(preview);
-        }
         shown += data.text;
         textNode.textContent = shown;
-        scrollDown();
+        if (!preview.isConnected) {
+          typing.hidden = true;
+          append(preview);
+          pin(preview);
+        } else {
+          sizeSpacer();
+        }
       } else if (event === "done") {
         result = data;
       } else if (event === "error") {
@@ -638,81 +922,112 @@
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let end;
-        while ((end = buffer.indexOf("\n\n")) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let event = "message";
-          const lines = [];
-          for (const line of block.split("\n")) {
-            if (line.startsWith("event: ")) event = line.slice(7);
-            else if (line.startsWith("data: ")) lines.push(line.slice(6));
-          }
-          handle(event, lines.join("\n"));
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = "message";
+        const lines = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event: ")) event = line.slice(7);
+          else if (line.startsWith("data: ")) lines.push(line.slice(6));
         }
+        handle(event, lines.join("\n"));
       }
-    } finally {
-      preview.remove();
     }
     return result;
   };
 
+  const OUTCOMES = ["answered", "unsure", "declined", "smalltalk"];
+
+  const toMessage = (data, question) => ({
+    role: "bot",
+    text: String(data.answer || ""),
+    details: typeof data.details === "string" ? data.details : "",
+    outcome: OUTCOMES.includes(data.outcome)
+      ? data.outcome
+      : data.answered === true ? "answered" : "declined",
+    answered: data.answered === true,
+    language: typeof data.language === "string" ? data.language : LANG,
+    sources: Array.isArray(data.sources)
+      ? data.sources.map((s) => ({
+          title: String(s.title || ""),
+          source: String(s.source || ""),
+          section: String(s.section || ""),
+          last_verified: String(s.last_verified || ""),
+        }))
+      : [],
+    questionId: typeof data.question_id === "number" ? data.question_id : null,
+    question,
+  });
+
   let busy = false;
+  const setBusy = (value) => {
+    busy = value;
+    sendBtn.disabled = value;
+    for (const chip of log.querySelectorAll(".chip")) chip.disabled = value;
+  };
+
   const ask = async (question) => {
-    busy = true;
-    sendBtn.disabled = true;
+    setBusy(true);
     typing.hidden = false;
-    scrollDown();
+    reveal(typing);
+    const preview = el("div", { className: "msg bot", "aria-hidden": "true" }, [
+      el("p", { className: "who", text: T.bot }),
+      el("p", { className: "text lead" }),
+    ]);
+    const previous = pinned;
+    const fail = (text) => {
+      typing.hidden = true;
+      if (pinned === preview) pinned = previous;
+      preview.remove();
+      addSystem(text);
+    };
     try {
       const body = { question };
       if (state.conversationId) body.conversation_id = state.conversationId;
       // Streamed answers (server-sent events) when the server has them, else the JSON route.
       let res = await post("api/ask/stream", body);
       if (res.status === 404 || res.status === 405) res = await post("api/ask", body);
-      if (!res.ok) {
-        addMessage({ role: "system", text: await errorText(res) });
-        return;
-      }
+      if (!res.ok) return fail(await errorText(res));
       const streamed = (res.headers.get("Content-Type") || "").startsWith("text/event-stream");
-      const data = streamed ? await readStream(res) : await res.json();
-      if (data && typeof data.error === "string") {
-        addMessage({ role: "system", text: data.error });
-        return;
-      }
-      if (!data) {
-        addMessage({ role: "system", text: T.error });
-        return;
-      }
+      const data = streamed ? await readStream(res, preview) : await res.json();
+      if (data && typeof data.error === "string") return fail(data.error);
+      if (!data) return fail(T.error);
       if (typeof data.conversation_id === "string") state.conversationId = data.conversation_id;
-      addMessage({
-        role: "bot",
-        text: String(data.answer || ""),
-        answered: data.answered === true,
-        unsure: data.outcome === "unsure",
-        language: typeof data.language === "string" ? data.language : LANG,
-        sources: Array.isArray(data.sources)
-          ? data.sources.map((s) => ({
-              title: String(s.title || ""),
-              source: String(s.source || ""),
-              section: String(s.section || ""),
-              last_verified: String(s.last_verified || ""),
-            }))
-          : [],
-        questionId: typeof data.question_id === "number" ? data.question_id : null,
-        question,
-      });
-    } catch (_) {
-      addMessage({ role: "system", text: T.network });
-    } finally {
-      busy = false;
-      sendBtn.disabled = false;
+      const msg = toMessage(data, question);
+      state.messages.push(msg);
+      saveState();
+      const node = renderMessage(msg);
       typing.hidden = true;
+      if (preview.isConnected) preview.replaceWith(node);
+      else append(node);
+      pin(node);
+    } catch (_) {
+      fail(T.network);
+    } finally {
+      setBusy(false);
     }
+  };
+
+  // A typed question or a tapped example.
+  const submitQuestion = (question) => {
+    if (!question || busy) return;
+    if (question.length > MAX_QUESTION) {
+      addSystem(T.tooLong, false);
+      return;
+    }
+    const msg = { role: "user", text: question };
+    state.messages.push(msg);
+    saveState();
+    const node = renderMessage(msg);
+    append(node);
+    reveal(node);
+    ask(question);
   };
 
   // --- behaviour ---------------------------------------------------------------------------
@@ -723,7 +1038,8 @@
     state.open = open;
     saveState();
     if (open) {
-      scrollDown();
+      if (pinned && pinned.isConnected) pin(pinned);
+      else log.scrollTop = log.scrollHeight;
       if (focus) input.focus();
     } else if (focus) {
       launcher.focus();
@@ -755,16 +1071,12 @@
     event.preventDefault();
     const question = input.value.trim();
     if (!question || busy) return;
-    if (question.length > MAX_QUESTION) {
-      addMessage({ role: "system", text: T.tooLong }, false);
-      return;
-    }
-    input.value = "";
-    addMessage({ role: "user", text: question });
-    ask(question);
+    if (question.length <= MAX_QUESTION) input.value = "";
+    submitQuestion(question);
   });
 
   renderAll();
+  loadExamples();
   const mount = () => {
     document.body.append(host);
     if (state.open) setOpen(true, false);

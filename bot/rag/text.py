@@ -208,7 +208,7 @@ def _unwrap(text: str) -> str:
     """Join lines a PDF or a plain-text file wrapped mid-sentence; keep paragraph breaks,
     list items, titles and lines that end a sentence."""
     lines = text.split("\n")
-    if len(lines) < 3:
+    if len(lines) < 2:
         return text
     # A wrapped line fills the text's width; a title or the end of a paragraph does not.
     width = sorted(len(line.strip()) for line in lines)[int(0.9 * (len(lines) - 1))]

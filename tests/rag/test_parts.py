@@ -44,6 +44,9 @@ def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
     assert sentences[0] == "Title of a short report"
     assert sentences[1].startswith("The registration fee") and sentences[1].endswith("says.")
     assert sentences[2] == "A second paragraph starts here."
+    # A paragraph of two lines is wrapped the same way.
+    two = "Founders can park bicycles in the basement racks of the Tech Trade Center, next to the\nfreight elevator. The racks are free."
+    assert split_sentences(two)[0].endswith("next to the freight elevator.")
 
 
 @pytest.mark.parametrize(

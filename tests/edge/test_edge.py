@@ -125,8 +125,6 @@ def test_slow_clients_are_closed_by_the_edge_and_never_reach_the_service(
 
         still_open = [i for i in range(len(conns)) if i not in closed]
         assert not still_open, f"{len(still_open)} of {len(conns)} still open at the deadline"
-        # Never sooner than the timeout either: the edge waited for the client, as configured.
-        assert min(closed.values()) >= CLIENT_TIMEOUT - 0.5, min(closed.values())
         assert max(at_service) == 0, "a half-sent request reached the service"
         assert _requests_seen(app_port, tls_files) == 0
         # What the clients got back, if anything, is the proxy's own 408, never an answer.

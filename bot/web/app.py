@@ -34,6 +34,7 @@ from bot.rag.assistant import Assistant
 from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
+from bot.web.clients import ProxyHeadersMiddleware, internal_client
 from bot.web.examples import ExampleQuestions
 from bot.web.metrics import MetricsMiddleware
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
@@ -85,7 +86,8 @@ def _language(code: str | None) -> str | None:
 
 
 def _client_ip(request: Request) -> str:
-    # uvicorn puts the proxy's X-Forwarded-For client here only for trusted proxies.
+    # The peer, or the X-Forwarded-For client when the peer is in TRUSTED_PROXIES
+    # (bot/web/clients.py); uvicorn itself is told to trust no proxy headers.
     return request.client.host if request.client else "unknown"
 
 
@@ -160,6 +162,8 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: every layer inside (limits, HSTS, logs) sees the real client and scheme.
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     _install_error_handlers(app)
 
     def limited(limiter: SlidingWindowLimiter, request: Request, route: str) -> None:
@@ -404,9 +408,24 @@ def create_app(
             raise HTTPException(503, "index is empty")
         return {"status": "ready", "chunks": chunks}
 
+    metrics_token = (
+        settings.metrics_token.get_secret_value().encode() if settings.metrics_token else b""
+    )
+
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    async def prometheus() -> Response:
-        """Prometheus text exposition."""
+    async def prometheus(request: Request) -> Response:
+        """Prometheus text exposition: with METRICS_TOKEN as a bearer token, or (unset) only
+        to internal clients that did not come through the proxy."""
+        if metrics_token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), metrics_token
+            ):
+                raise HTTPException(
+                    401, "metrics bearer token required", headers={"WWW-Authenticate": "Bearer"}
+                )
+        elif not internal_client(request.scope):
+            raise HTTPException(403, "metrics are served to the internal network only")
         return Response(metrics.render(), media_type=metrics.content_type)
 
     app.include_router(admin_router(settings, assistant, state, metrics))

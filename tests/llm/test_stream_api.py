@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from bot.web import create_app
 
-from ..web.helpers import web_settings
+from ..web.helpers import METRICS_AUTH, web_settings
 from .fake_openai import Reply
 from .test_generative import AREA_FACT, AREA_KO, OUT_OF_SCOPE, citing
 
@@ -78,7 +78,7 @@ def test_llm_failures_are_counted_in_metrics(llm_assistant, fake_llm, state) -> 
     fake_llm.replies = [Reply(status=500)]
     with app_client(llm_assistant, state) as client:
         answer = client.post("/api/ask", json={"question": AREA_KO}).json()
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=METRICS_AUTH).text
 
     assert answer["answered"] is True and AREA_FACT in answer["answer"]
     assert 'assistant_llm_fallbacks_total{reason="server_error"} 1.0' in metrics

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from bot.state import Handoff
 from bot.web import create_app
 
-from .helpers import web_settings
+from .helpers import METRICS_AUTH, web_settings
 
 KO_AREA = "서울창업허브 호치민의 면적은 얼마인가요?"
 EN_OPENED = "When did Seoul Startup Hub Ho Chi Minh open?"
@@ -257,7 +257,7 @@ def test_metrics_count_requests_and_outcomes(client) -> None:
     client.post("/api/ask", json={"question": ""})
     client.post("/api/handoff", json={"contact": "a@b.org", "question": "Desk price?"})
 
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=METRICS_AUTH)
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

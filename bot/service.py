@@ -141,6 +141,7 @@ async def serve(settings: Settings) -> None:
     lock = DataDirLock.acquire(lock_path(settings), settings.host, settings.port)
     telegram = None
     state = None
+    outbox = None
     background: list[asyncio.Task[None]] = []
     try:
         assistant = Assistant(settings)
@@ -182,6 +183,10 @@ async def serve(settings: Settings) -> None:
         server = uvicorn.Server(uvicorn_config(app, settings))
         if telegram is not None:
             await telegram.start()
+        outbox = app.state.outbox
+        if outbox is not None:
+            # Web hand-offs stored but never posted (the last run stopped first): post them now.
+            outbox.pending(await asyncio.to_thread(state.open_handoffs))
         # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
         # handler that was installed before it: make that a no-op so our cleanup runs.
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -191,6 +196,8 @@ async def serve(settings: Settings) -> None:
     finally:
         for task in background:
             task.cancel()
+        if outbox is not None:
+            await outbox.close()
         if telegram is not None:
             with contextlib.suppress(Exception):
                 await telegram.stop()

@@ -37,6 +37,7 @@ from bot.web.admin import admin_router
 from bot.web.clients import ProxyHeadersMiddleware, internal_client
 from bot.web.examples import ExampleQuestions
 from bot.web.metrics import MetricsMiddleware
+from bot.web.outbox import HandoffOutbox
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import (
     AskRequest,
@@ -142,6 +143,8 @@ def create_app(
     app.state.state = state
     app.state.metrics = metrics
     app.state.ask_limiter = ask_limiter
+    outbox = HandoffOutbox(notifier, state) if notifier is not None else None
+    app.state.outbox = outbox
 
     # Added innermost first: the body limit runs after CORS (so a 413 still carries CORS
     # headers), metrics see every response, security headers wrap everything.
@@ -367,14 +370,11 @@ def create_app(
             )
         )
         metrics.record_handoff("web")
-        notified = False
-        if notifier is not None:
-            try:
-                await notifier(created)
-                notified = True
-            except Exception:
-                # It is stored: staff still find it in the inbox (/api/admin/handoffs).
-                logger.exception("hand-off notifier failed id=%d", created.id)
+        # Stored is what the visitor is promised; the staff chat gets it in the background
+        # (retried), so a slow or failing Telegram never makes this request wait or fail.
+        notified = outbox is not None
+        if outbox is not None:
+            outbox.submit(created)
         logger.info(
             "hand-off opened",
             extra={"channel": "web", "handoff_id": created.id, "language": language,

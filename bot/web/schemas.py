@@ -136,12 +136,15 @@ class HandoffRequest(BaseModel):
 
 
 class HandoffResponse(BaseModel):
-    """The hand-off as stored: staff were notified, or it waits in the staff inbox."""
+    """The hand-off as stored: it is on its way to the staff chat, or waits in the staff inbox."""
 
     handoff_id: int
     status: str
     conversation_id: str
-    notified: bool
+    notified: bool = Field(
+        description="queued for the staff chat (delivered in the background, retried); "
+        "false: no staff chat is configured, staff see it in the admin inbox"
+    )
 
 
 class ErrorResponse(BaseModel):

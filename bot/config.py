@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs, comma-
     # separated). Empty: every limit keys on the connecting address and no header is trusted.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+    # Signs web conversation ids; unset: a random key in DATA_DIR/conversation.key. Replicas
+    # on several hosts (no shared DATA_DIR) must share one.
+    conversation_secret: SecretStr | None = None
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -93,7 +96,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "admin_token", "telegram_bot_token", "telegram_webhook_secret", "llm_api_key",
-        "chroma_token", "metrics_token", mode="before",
+        "chroma_token", "metrics_token", "conversation_secret", mode="before",
     )  # fmt: skip
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:

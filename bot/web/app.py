@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -35,6 +34,7 @@ from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
 from bot.web.clients import ProxyHeadersMiddleware, internal_client
+from bot.web.conversations import ConversationIds, load_key
 from bot.web.examples import ExampleQuestions
 from bot.web.metrics import MetricsMiddleware
 from bot.web.outbox import HandoffOutbox
@@ -143,6 +143,11 @@ def create_app(
     app.state.state = state
     app.state.metrics = metrics
     app.state.ask_limiter = ask_limiter
+    # Conversation ids are the server's (signed): a client cannot pick another visitor's.
+    secret = settings.conversation_secret
+    conversations = ConversationIds(
+        load_key(secret.get_secret_value() if secret else None, settings.data_dir)
+    )
     outbox = HandoffOutbox(notifier, state) if notifier is not None else None
     app.state.outbox = outbox
 
@@ -201,7 +206,7 @@ def create_app(
     async def ask(body: AskRequest, request: Request) -> dict[str, object]:
         """Answer a question from the programme documents, with sources."""
         limited(ask_limiter, request, "/api/ask")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         language = _language(body.language)
         try:
             answer, conf = await run_in_threadpool(
@@ -236,7 +241,7 @@ def create_app(
         Tokens are a preview; ``done`` carries the checked answer, which replaces them.
         """
         limited(ask_limiter, request, "/api/ask/stream")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         language = _language(body.language)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
@@ -319,6 +324,8 @@ def create_app(
     async def feedback(body: FeedbackRequest, request: Request) -> dict[str, object]:
         """Record 👍/👎 on an answer of this conversation."""
         limited(feedback_limiter, request, "/api/feedback")
+        if not conversations.valid(body.conversation_id):
+            raise HTTPException(404, "no such question in this conversation")
         feedback_id = await run_in_threadpool(
             state.record_feedback,
             body.question_id,
@@ -336,7 +343,7 @@ def create_app(
     async def handoff(body: HandoffRequest, request: Request) -> dict[str, object]:
         """Pass the visitor's question and contact to the hub staff."""
         limited(handoff_limiter, request, "/api/handoff")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         conversation = f"web:{conversation_id}"
         language = _language(body.language) or detect_language(body.question)
         bot_answer = ""

@@ -44,7 +44,8 @@ class AskRequest(BaseModel):
     conversation_id: str | None = Field(
         default=None,
         pattern=CONVERSATION_PATTERN,
-        description="returned by the first answer; send it back to keep one conversation",
+        description="returned by the first answer; send it back to keep one conversation "
+        "(an id the server did not issue starts a new conversation)",
     )
 
     _check_question = field_validator("question")(_question)

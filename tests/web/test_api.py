@@ -36,7 +36,7 @@ def test_ask_returns_the_cores_answer_with_ids_and_logs_it(client, assistant, st
     assert {k: body[k] for k in expected} == expected
     assert body["answered"] is True and body["language"] == "ko"
     assert any(s["source"] == "ko/hub-overview.md" for s in body["sources"])
-    assert re.fullmatch(r"[0-9a-f-]{36}", body["conversation_id"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{46}", body["conversation_id"])  # issued by the server
     logged = state.question(body["question_id"], f"web:{body['conversation_id']}")
     assert logged is not None
     assert logged["channel"] == "web" and logged["question"] == KO_AREA
@@ -100,8 +100,10 @@ def test_feedback_is_stored_for_the_conversations_question(client, state) -> Non
 
     assert up.status_code == 200 and up.json()["recorded"] is True
     assert down.status_code == 200
+    # One vote per answer: the later 👎 replaced the 👍.
+    assert down.json()["feedback_id"] == up.json()["feedback_id"]
     rows = state.feedback_for(asked["question_id"])
-    assert sorted((r["rating"], r["comment"]) for r in rows) == [(-1, "too long"), (1, "")]
+    assert [(r["rating"], r["comment"]) for r in rows] == [(-1, "too long")]
     assert {r["conversation"] for r in rows} == {f"web:{asked['conversation_id']}"}
 
 
@@ -202,14 +204,15 @@ def test_failing_notifier_still_stores_the_handoff(assistant, state, serve) -> N
 
 
 def test_second_handoff_of_a_conversation_joins_the_open_one(client, state) -> None:
-    first = client.post(
-        "/api/handoff",
-        json={"contact": "a@b.org", "question": "First?", "conversation_id": "conv-12345678"},
-    ).json()
+    first = client.post("/api/handoff", json={"contact": "a@b.org", "question": "First?"}).json()
 
     second = client.post(
         "/api/handoff",
-        json={"contact": "a@b.org", "question": "Second?", "conversation_id": "conv-12345678"},
+        json={
+            "contact": "a@b.org",
+            "question": "Second?",
+            "conversation_id": first["conversation_id"],
+        },
     ).json()
 
     assert second["handoff_id"] == first["handoff_id"]

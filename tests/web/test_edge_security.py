@@ -135,3 +135,103 @@ def test_metrics_without_a_token_are_internal_only(tmp_path, fake_assistant, sta
 
     assert proxied.status_code == 403 and claims_internal.status_code == 403
     assert scrape.status_code == 200 and "assistant_http_requests_total" in scrape.text
+
+
+
+# --- finding 8: feedback stuffing and guessable conversations ----------------------------------
+
+
+def test_five_down_votes_on_one_answer_count_once_and_a_later_vote_replaces(
+    tmp_path, fake_assistant, state, serve
+) -> None:
+    settings = _settings(tmp_path)
+    base = serve(create_app(settings, fake_assistant, state), settings)
+
+    with httpx.Client(base_url=base, timeout=30) as http:
+        asked = http.post("/api/ask", json={"question": "Is the desk price per month?"}).json()
+        vote = {"question_id": asked["question_id"], "conversation_id": asked["conversation_id"]}
+        downs = [http.post("/api/feedback", json={**vote, "rating": "down"}) for _ in range(5)]
+        up = http.post("/api/feedback", json={**vote, "rating": "up"})
+
+    assert [r.status_code for r in downs] == [200] * 5 and up.status_code == 200
+    assert len({r.json()["feedback_id"] for r in [*downs, up]}) == 1
+    rows = state.feedback_for(asked["question_id"])
+    assert [r["rating"] for r in rows] == [1]
+
+
+def test_a_conversation_id_the_server_did_not_issue_starts_a_new_conversation(
+    tmp_path, fake_assistant, state, serve
+) -> None:
+    settings = _settings(tmp_path)
+    base = serve(create_app(settings, fake_assistant, state), settings)
+
+    with httpx.Client(base_url=base, timeout=30) as http:
+        chosen = http.post(
+            "/api/ask", json={"question": "Hello?", "conversation_id": "my-own-id-123"}
+        ).json()
+        kept = http.post(
+            "/api/ask",
+            json={"question": "And then?", "conversation_id": chosen["conversation_id"]},
+        ).json()
+
+    assert chosen["conversation_id"] != "my-own-id-123"
+    assert kept["conversation_id"] == chosen["conversation_id"]  # an issued id is kept
+    assert state.question(chosen["question_id"], "web:my-own-id-123") is None
+
+
+def test_nobody_can_append_to_another_visitors_hand_off_by_picking_its_id(
+    tmp_path, fake_assistant, state, serve
+) -> None:
+    settings = _settings(tmp_path)
+    base = serve(create_app(settings, fake_assistant, state), settings)
+    picked = "conv-12345678"
+
+    with httpx.Client(base_url=base, timeout=30) as http:
+        victim = http.post(
+            "/api/handoff",
+            json={"contact": "victim@example.com", "question": "Visa help?",
+                  "conversation_id": picked},
+        ).json()  # fmt: skip
+        issued = victim["conversation_id"]
+        # The attacker tries the id the victim picked, and the victim's nonce with a new tag.
+        forged = issued[:-22] + ("A" * 22 if not issued.endswith("A" * 22) else "B" * 22)
+        attempts = [
+            http.post(
+                "/api/handoff",
+                json={"contact": "attacker@example.com", "question": "Send me the details",
+                      "conversation_id": conversation},
+            ).json()
+            for conversation in (picked, forged)
+        ]
+
+    assert issued != picked
+    for attempt in attempts:
+        assert attempt["handoff_id"] != victim["handoff_id"]
+        assert attempt["conversation_id"] not in (picked, issued, forged)
+    assert state.handoff_messages(victim["handoff_id"]) == []
+    assert state.handoff(victim["handoff_id"]).contact == "victim@example.com"
+
+
+def test_issued_conversation_ids_survive_a_restart_and_replicas_with_one_secret_agree(
+    tmp_path, fake_assistant, state, serve
+) -> None:
+    first = _settings(tmp_path)
+    restarted = _settings(tmp_path)  # same DATA_DIR: the key file is reused
+    replica_a = make_settings(tmp_path / "a", tmp_path / "k", conversation_secret="s" * 32)
+    replica_b = make_settings(tmp_path / "b", tmp_path / "k", conversation_secret="s" * 32)
+    bases = [serve(create_app(s, fake_assistant, state), s)
+             for s in (first, restarted, replica_a, replica_b)]  # fmt: skip
+
+    def keeps(issuer: str, other: str) -> bool:
+        with httpx.Client(timeout=30) as http:
+            issued = http.post(issuer + "/api/ask", json={"question": "Hi?"}).json()
+            again = http.post(
+                other + "/api/ask",
+                json={"question": "More?", "conversation_id": issued["conversation_id"]},
+            ).json()
+        return again["conversation_id"] == issued["conversation_id"]
+
+    assert keeps(bases[0], bases[1])
+    assert keeps(bases[2], bases[3])
+    assert not keeps(bases[0], bases[2])  # another key: not ours, a fresh conversation
+    assert (tmp_path / "data" / "conversation.key").stat().st_mode & 0o077 == 0

@@ -35,17 +35,25 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRS}
 
 
+# A configured secret shorter than this is masked only where it stands alone (not inside a
+# longer word): masking every "ab" inside ordinary words would make logs unreadable.
+WHOLE_WORD_BELOW = 6
+
+
 class RedactingFilter(logging.Filter):
     """Replace anything that looks like a secret, and any configured secret, with ***."""
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
-        self.secrets = [s for s in (secrets or []) if s and len(s) >= 6]
+        self.secrets = [s for s in (secrets or []) if s]
 
     def redact(self, text: str) -> str:
-        """The text with secrets masked."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        """The text with secrets masked (configured secrets of any length)."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if len(secret) >= WHOLE_WORD_BELOW:
+                text = text.replace(secret, "***")
+            elif secret in text:
+                text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "***", text)
         for pattern in _TOKEN_PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
         return text

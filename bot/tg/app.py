@@ -261,7 +261,7 @@ def guard_logs(secrets: list[str]) -> None:
         if quiet.getEffectiveLevel() < logging.WARNING:
             quiet.setLevel(logging.WARNING)
     for secret in secrets:
-        if secret and len(secret) >= 6 and secret not in _redactor.secrets:
+        if secret and secret not in _redactor.secrets:
             _redactor.secrets.append(secret)
     names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in _GUARDED_PREFIXES}
     for name in names | set(_GUARDED_PREFIXES):

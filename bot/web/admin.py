@@ -26,11 +26,15 @@ from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
 from bot.state import LanguageStats, StateStore
+from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
 
 logger = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"
+# Wrong admin tokens a client may send per window before every admin request is 429.
+ADMIN_MAX_FAILURES = 10
+ADMIN_FAILURE_WINDOW = 15 * 60.0
 # Multipart framing around the file: boundaries, part headers, small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -43,20 +47,36 @@ _JSON_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _admin_guard(settings: Settings):
-    """Dependency: 503 when no token is configured, 401 without a token, 403 with a wrong one."""
+    """Dependency: 503 when no token is configured, 401 without a token, 403 with a wrong one,
+    429 once a client has sent ADMIN_MAX_FAILURES wrong tokens within the window."""
     expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else b""
+    failures = SlidingWindowLimiter(ADMIN_MAX_FAILURES, ADMIN_FAILURE_WINDOW)
 
     async def guard(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if not expected:
             raise HTTPException(503, "admin API disabled")
+        client = request.client.host if request.client else "unknown"
+        wait = failures.blocked(client)
+        if wait is not None:
+            # Even the right token waits: otherwise guessing could go on at the limit.
+            raise HTTPException(
+                429,
+                "too many wrong admin tokens; try again later",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(
                 401, "admin bearer token required", headers={"WWW-Authenticate": "Bearer"}
             )
         if not hmac.compare_digest(credentials.credentials.encode(), expected):
-            logger.warning("admin request with a wrong token refused")
+            failures.hit(client)
+            logger.warning(
+                "admin request with a wrong token refused",
+                extra={"client": client, "path": request.url.path},
+            )
             raise HTTPException(403, "invalid admin token")
 
     return guard

@@ -235,3 +235,69 @@ def test_issued_conversation_ids_survive_a_restart_and_replicas_with_one_secret_
     assert keeps(bases[2], bases[3])
     assert not keeps(bases[0], bases[2])  # another key: not ours, a fresh conversation
     assert (tmp_path / "data" / "conversation.key").stat().st_mode & 0o077 == 0
+
+
+# --- finding 9: admin token guessing ----------------------------------------------------------
+
+
+def test_wrong_admin_tokens_are_throttled_per_client_and_logged_with_its_address(
+    tmp_path, fake_assistant, state, serve, caplog
+) -> None:
+    from bot.web.admin import ADMIN_MAX_FAILURES
+
+    token = "admin-token-for-throttle-0123456789"
+    settings = _settings(tmp_path, admin_token=token)
+    base = serve(create_app(settings, fake_assistant, state), settings)
+    guesses = [f"guess-{i:04d}-wrong" for i in range(ADMIN_MAX_FAILURES + 2)]
+
+    with (
+        caplog.at_level("WARNING", logger="bot.web.admin"),
+        _from("127.0.0.1", base) as guesser,
+        _from(PROXY_ADDRESS, base) as staff,
+    ):
+        statuses = [
+            guesser.get("/api/admin/stats", headers={"Authorization": f"Bearer {g}"})
+            for g in guesses
+        ]
+        right_but_locked = guesser.get(
+            "/api/admin/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        other_client = staff.get("/api/admin/stats", headers={"Authorization": f"Bearer {token}"})
+
+    codes = [r.status_code for r in statuses]
+    assert codes == [403] * ADMIN_MAX_FAILURES + [429, 429]
+    assert 1 <= int(statuses[-1].headers["Retry-After"]) <= 15 * 60
+    assert right_but_locked.status_code == 429
+    assert other_client.status_code == 200
+    refused = [r for r in caplog.records if "wrong token" in r.getMessage()]
+    assert len(refused) == ADMIN_MAX_FAILURES
+    assert all(getattr(r, "client", None) == "127.0.0.1" for r in refused)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in refused)
+    assert not any(g in logged for g in guesses) and token not in logged
+
+
+def test_the_service_refuses_to_start_with_a_short_admin_token(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    short = "abc123"
+    # Port 9 cannot be bound: a build that accepted the token would fail fast, not serve.
+    env = {**os.environ, "ADMIN_TOKEN": short, "HOST": "127.0.0.1", "PORT": "9"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 2
+    assert "ADMIN_TOKEN must be at least 16 characters" in output
+    assert short not in output and "Traceback" not in output

@@ -446,12 +446,17 @@ def create_app(
             given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
             if not hmac.compare_digest(given, secret):
                 raise HTTPException(403, "forbidden")
+            # The secret says this is Telegram, which resends anything not answered 2xx: an
+            # update that cannot be read is logged and acknowledged, never answered 4xx/5xx.
             try:
                 update = json.loads(await request.body())
-            except ValueError as exc:
-                raise HTTPException(400, "update is not valid JSON") from exc
+            except (ValueError, RecursionError) as exc:
+                # RecursionError: JSON nested thousands deep.
+                logger.warning("telegram update ignored: not readable JSON (%s)", type(exc).__name__)
+                return {"ok": True, "ignored": True}
             if not isinstance(update, dict):
-                raise HTTPException(400, "update must be a JSON object")
+                logger.warning("telegram update ignored: not a JSON object")
+                return {"ok": True, "ignored": True}
             try:
                 await telegram_webhook(update)
             except Exception:

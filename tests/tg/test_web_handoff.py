@@ -8,17 +8,20 @@ until released) or make fail.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import uvicorn
 
+from bot.logs import setup_logging
 from bot.service import uvicorn_config
 from bot.tg.app import TelegramService
 from bot.web import create_app
-from tests.tg.conftest import STAFF_CHAT, wait_sent
-from tests.tg.fake_bot_api import FakeBotAPI
+from tests.tg.conftest import STAFF_CHAT, TOKEN, say, wait_sent
+from tests.tg.fake_bot_api import FakeBotAPI, user_json
 from tests.web.helpers import free_port_socket
 
 CONTACT = "founder-handoff@example.com"
@@ -128,3 +131,48 @@ async def test_hand_offs_stored_but_never_posted_are_posted_at_the_next_start(
     finally:
         await app.state.outbox.close()
         await telegram.stop()
+
+
+# --- finding 12: what LOG_LEVEL=DEBUG writes ---------------------------------------------------
+
+
+@pytest.fixture()
+def debug_log(monkeypatch) -> Iterator[io.StringIO]:
+    """The service's logging at LOG_LEVEL=DEBUG, written to a buffer (restored afterwards)."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    touched = ["telegram", "httpx", "httpcore", "chromadb", "sentence_transformers",
+               "transformers", "urllib3", "telegram.ext.Updater", "apscheduler", "bm25s"]  # fmt: skip
+    levels = {name: logging.getLogger(name).level for name in touched}
+    out = io.StringIO()
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    setup_logging(secrets=[TOKEN], fmt="text", stream=out)
+    try:
+        yield out
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        for name, old in levels.items():
+            logging.getLogger(name).setLevel(old)
+
+
+async def test_debug_logs_carry_no_founder_messages_names_or_contacts(
+    debug_log, web, api
+) -> None:
+    founder = user_json(4242, "ko", first_name="Seojun-LOGMARK")
+    question = "비자 연장 서류는 무엇인가요 LOGMARK-QUESTION?"
+    contact = "logmark-contact@example.com"
+
+    say(api, 4242, founder, question)
+    await wait_sent(api, 4242)
+    async with httpx.AsyncClient(base_url=web, timeout=60) as http:
+        response = await http.post(
+            "/api/handoff", json={"contact": contact, "question": "LOGMARK hand-off question"}
+        )
+    assert response.status_code == 200
+    await wait_sent(api, STAFF_CHAT, lambda c: contact in c.rendered)
+
+    written = debug_log.getvalue()
+    assert "level=DEBUG" in written  # DEBUG is on: our own debug lines are there
+    for private in ("LOGMARK", "Seojun", contact):
+        assert private not in written, private

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +147,26 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+# More combining marks in a row than any script needs (Vietnamese, Thai and Korean stay
+# well under it): "e" + 999 accents draws a bar across whatever staff read near it.
+MAX_COMBINING_RUN = 4
+
+
+def limit_combining(text: str, run: int = MAX_COMBINING_RUN) -> str:
+    """``text`` with every run of combining marks cut to ``run`` marks."""
+    kept: list[str] = []
+    count = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            count += 1
+            if count > run:
+                continue
+        else:
+            count = 0
+        kept.append(ch)
+    return "".join(kept) if len(kept) != len(text) else text
 
 
 def _clean(value: str, limit: int) -> str:
@@ -346,7 +367,7 @@ class StateStore:
                     channel=_clean(channel, 16),
                     conversation=conversation,
                     language=_clean(answer.language, 8),
-                    question=_clean(question, 4000),
+                    question=_clean(limit_combining(question), 4000),
                     answer=_clean(answer.answer, 8000),
                     answered=answer.answered,
                     confidence=float(confidence),
@@ -458,10 +479,10 @@ class StateStore:
                         conversation=conversation,
                         chat_id=chat_id,
                         language=_clean(language, 8),
-                        question=_clean(question, 4000),
+                        question=_clean(limit_combining(question), 4000),
                         answer=_clean(answer, 8000),
                         sources=json.dumps(sources or [], ensure_ascii=False),  # escapes NUL
-                        contact=_clean(contact, 500),
+                        contact=_clean(limit_combining(contact), 500),
                         status="open",
                         created_at=utcnow(),
                     )

@@ -187,6 +187,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_webhook_secret,
         settings.chroma_token,
         settings.llm_api_key,
+        settings.metrics_token,
+        settings.conversation_secret,
     )
     secrets = [secret.get_secret_value() for secret in candidates if secret is not None]
     setup_logging(quiet=False, secrets=secrets, fmt=settings.log_format)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+# Bearer tokens a client presents (admin API, /metrics): shorter ones are guessable.
+MIN_TOKEN_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: SecretStr | None = None
+    # Bearer token for GET /metrics; unset: /metrics answers only internal, unproxied clients.
+    metrics_token: SecretStr | None = None
     allowed_origins: Annotated[list[str], NoDecode] = []
     ask_rate_per_minute: int = Field(default=30, ge=1)
     # Interactive API docs (Swagger UI) at /docs, its assets served from this process (no CDN);
@@ -64,6 +69,12 @@ class Settings(BaseSettings):
     api_docs: bool = True
     # The admin page flags documents whose last_verified date is older than this many days.
     stale_after_days: int = Field(default=180, ge=1, le=36500)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDRs, comma-
+    # separated). Empty: every limit keys on the connecting address and no header is trusted.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+    # Signs web conversation ids; unset: a random key in DATA_DIR/conversation.key. Replicas
+    # on several hosts (no shared DATA_DIR) must share one.
+    conversation_secret: SecretStr | None = None
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -85,13 +96,42 @@ class Settings(BaseSettings):
 
     @field_validator(
         "admin_token", "telegram_bot_token", "telegram_webhook_secret", "llm_api_key",
-        "chroma_token", mode="before",
+        "chroma_token", "metrics_token", "conversation_secret", mode="before",
     )  # fmt: skip
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # `ADMIN_TOKEN=` in a .env file means "not set", never "the empty password".
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("admin_token", "metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # A 1-character admin token falls to a few hundred guesses; refuse to start with one.
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                f"{(info.field_name or 'token').upper()} must be at least {MIN_TOKEN_CHARS} "
+                "characters (make one with: openssl rand -hex 24)"
+            )
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            networks = []
+            for part in value:
+                try:
+                    networks.append(ip_network(str(part).strip(), strict=False))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"TRUSTED_PROXIES must be comma-separated addresses or CIDRs "
+                        f"(e.g. 172.28.0.0/16), got {part!r}"
+                    ) from exc
+            return networks
         return value
 
     @field_validator("allowed_origins", mode="before")

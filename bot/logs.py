@@ -35,17 +35,25 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRS}
 
 
+# A configured secret shorter than this is masked only where it stands alone (not inside a
+# longer word): masking every "ab" inside ordinary words would make logs unreadable.
+WHOLE_WORD_BELOW = 6
+
+
 class RedactingFilter(logging.Filter):
     """Replace anything that looks like a secret, and any configured secret, with ***."""
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
-        self.secrets = [s for s in (secrets or []) if s and len(s) >= 6]
+        self.secrets = [s for s in (secrets or []) if s]
 
     def redact(self, text: str) -> str:
-        """The text with secrets masked."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
+        """The text with secrets masked (configured secrets of any length)."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if len(secret) >= WHOLE_WORD_BELOW:
+                text = text.replace(secret, "***")
+            elif secret in text:
+                text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "***", text)
         for pattern in _TOKEN_PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
         return text
@@ -148,13 +156,31 @@ def make_handler(
     return handler
 
 
+# Libraries that log whole payloads below INFO: python-telegram-bot logs every Bot API call
+# with its parameters and return value at DEBUG (founders' messages and names, hand-off
+# contacts). LOG_LEVEL=DEBUG is for our own code; these stay at INFO whatever it says.
+PAYLOAD_LOGGERS = ("telegram",)
+
+
+def cap_payload_loggers() -> None:
+    """Keep the payload-logging libraries at INFO or above, whatever LOG_LEVEL is."""
+    for name in PAYLOAD_LOGGERS:
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
+
+
 def setup_logging(
-    *, quiet: bool = False, secrets: list[str] | None = None, fmt: str | None = None
+    *,
+    quiet: bool = False,
+    secrets: list[str] | None = None,
+    fmt: str | None = None,
+    stream: Any = None,
 ) -> None:
     """Configure the root logger once; ``quiet`` keeps CLI output to warnings.
 
     ``fmt`` defaults to the LOG_FORMAT environment variable ("text" when unset or invalid,
-    with a warning).
+    with a warning); ``stream`` defaults to stderr.
     """
     level = os.environ.get("LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
     problem = None
@@ -163,7 +189,7 @@ def setup_logging(
     except ConfigError as exc:
         # Logging is set up before settings are read: a typo must not cost the logs.
         chosen, problem = "text", exc
-    handler = make_handler(chosen, secrets)
+    handler = make_handler(chosen, secrets, stream)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -173,3 +199,4 @@ def setup_logging(
     for name in ("httpx", "httpcore", "chromadb", "sentence_transformers", "transformers",
                  "urllib3", "telegram.ext.Updater", "apscheduler", "bm25s"):  # fmt: skip
         logging.getLogger(name).setLevel(logging.WARNING)
+    cap_payload_loggers()

@@ -18,6 +18,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
+
 from bot.config import Settings
 from bot.errors import DataDirLocked, StoreUnavailable
 
@@ -113,10 +115,24 @@ async def _prepare_when_reachable(prepare) -> None:
         return
 
 
+def uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:
+    """How the service runs its app under uvicorn (tests start the same configuration)."""
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        # Proxy headers are the app's business (TRUSTED_PROXIES, bot/web/clients.py):
+        # uvicorn's own handling trusts 127.0.0.1 by default, which any local client is.
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
 async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
-    import uvicorn
-
     from bot.console import err_console, index_if_empty
     from bot.rag.assistant import Assistant
     from bot.state import StateStore
@@ -125,6 +141,7 @@ async def serve(settings: Settings) -> None:
     lock = DataDirLock.acquire(lock_path(settings), settings.host, settings.port)
     telegram = None
     state = None
+    outbox = None
     background: list[asyncio.Task[None]] = []
     try:
         assistant = Assistant(settings)
@@ -163,19 +180,13 @@ async def serve(settings: Settings) -> None:
                 else None
             ),
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                log_config=None,
-                access_log=False,
-                proxy_headers=True,
-                timeout_graceful_shutdown=30,
-            )
-        )
+        server = uvicorn.Server(uvicorn_config(app, settings))
         if telegram is not None:
             await telegram.start()
+        outbox = app.state.outbox
+        if outbox is not None:
+            # Web hand-offs stored but never posted (the last run stopped first): post them now.
+            outbox.pending(await asyncio.to_thread(state.open_handoffs))
         # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
         # handler that was installed before it: make that a no-op so our cleanup runs.
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -185,6 +196,8 @@ async def serve(settings: Settings) -> None:
     finally:
         for task in background:
             task.cancel()
+        if outbox is not None:
+            await outbox.close()
         if telegram is not None:
             with contextlib.suppress(Exception):
                 await telegram.stop()

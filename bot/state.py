@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,15 @@ one_open_handoff = Index(
     postgresql_where=handoffs.c.status == "open",
 )
 
+# One vote per answer per conversation: a later vote replaces the earlier one, so five 👎
+# from one visitor are one 👎 (and two racing requests cannot both insert).
+one_vote_per_answer = Index(
+    "uq_feedback_question_conversation",
+    feedback.c.question_id,
+    feedback.c.conversation,
+    unique=True,
+)
+
 handoff_messages = Table(
     "handoff_messages",
     metadata,
@@ -137,6 +147,26 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+# More combining marks in a row than any script needs (Vietnamese, Thai and Korean stay
+# well under it): "e" + 999 accents draws a bar across whatever staff read near it.
+MAX_COMBINING_RUN = 4
+
+
+def limit_combining(text: str, run: int = MAX_COMBINING_RUN) -> str:
+    """``text`` with every run of combining marks cut to ``run`` marks."""
+    kept: list[str] = []
+    count = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            count += 1
+            if count > run:
+                continue
+        else:
+            count = 0
+        kept.append(ch)
+    return "".join(kept) if len(kept) != len(text) else text
 
 
 def _clean(value: str, limit: int) -> str:
@@ -300,6 +330,17 @@ class StateStore:
                 "conversations with two open hand-offs exist: close the extra ones so that "
                 "the one-open-hand-off-per-conversation index can be created"
             )
+        try:
+            with self.engine.begin() as conn:
+                _schema_lock(conn)
+                one_vote_per_answer.create(conn, checkfirst=True)
+        except IntegrityError:
+            # Votes recorded before the rule: new votes still replace (record_feedback),
+            # only the database does not enforce it until the old duplicates are removed.
+            logger.warning(
+                "answers with several votes from one conversation exist: the one-vote index "
+                "was not created"
+            )
 
     @classmethod
     def from_settings(cls, database_url: str | None, data_dir: Path) -> StateStore:
@@ -326,7 +367,7 @@ class StateStore:
                     channel=_clean(channel, 16),
                     conversation=conversation,
                     language=_clean(answer.language, 8),
-                    question=_clean(question, 4000),
+                    question=_clean(limit_combining(question), 4000),
                     answer=_clean(answer.answer, 8000),
                     answered=answer.answered,
                     confidence=float(confidence),
@@ -351,23 +392,44 @@ class StateStore:
     def record_feedback(
         self, question_id: int, channel: str, conversation: str, rating: int, comment: str = ""
     ) -> int | None:
-        """Store 👍 (+1) or 👎 (-1) for a question of this conversation; None if not theirs."""
+        """Store 👍 (+1) or 👎 (-1) for a question of this conversation; None if not theirs.
+
+        One vote per answer and conversation: voting again replaces the earlier vote (and its
+        comment) and returns the same feedback id.
+        """
         if rating not in (1, -1):
             raise ValueError("rating must be +1 or -1")
         if self.question(question_id, conversation) is None:
             return None
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(feedback).values(
-                    question_id=question_id,
-                    channel=_clean(channel, 16),
-                    conversation=conversation,
-                    rating=rating,
-                    comment=_clean(comment, 2000),
-                    created_at=utcnow(),
-                )
-            )
-            return int(result.inserted_primary_key[0])
+        values = {"rating": rating, "comment": _clean(comment, 2000), "created_at": utcnow()}
+        for _attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    earlier = conn.execute(
+                        select(feedback.c.id)
+                        .where(
+                            feedback.c.question_id == question_id,
+                            feedback.c.conversation == conversation,
+                        )
+                        .order_by(feedback.c.id.desc())
+                    ).first()
+                    if earlier is not None:
+                        conn.execute(
+                            update(feedback).where(feedback.c.id == earlier.id).values(**values)
+                        )
+                        return int(earlier.id)
+                    result = conn.execute(
+                        insert(feedback).values(
+                            question_id=question_id,
+                            channel=_clean(channel, 16),
+                            conversation=conversation,
+                            **values,
+                        )
+                    )
+                    return int(result.inserted_primary_key[0])
+            except IntegrityError:
+                continue  # a concurrent vote inserted first: replace it on the second pass
+        raise RuntimeError("feedback could not be stored")  # unreachable in practice
 
     def add_feedback_comment(self, feedback_id: int, conversation: str, comment: str) -> bool:
         """Attach the founder's "what was wrong?" reply to their 👎."""
@@ -417,10 +479,10 @@ class StateStore:
                         conversation=conversation,
                         chat_id=chat_id,
                         language=_clean(language, 8),
-                        question=_clean(question, 4000),
+                        question=_clean(limit_combining(question), 4000),
                         answer=_clean(answer, 8000),
                         sources=json.dumps(sources or [], ensure_ascii=False),  # escapes NUL
-                        contact=_clean(contact, 500),
+                        contact=_clean(limit_combining(contact), 500),
                         status="open",
                         created_at=utcnow(),
                     )

@@ -21,6 +21,7 @@ SECRET_SOURCES = (
     ("tests.tg.conftest", "TOKEN"),
     ("tests.web.helpers", "ADMIN_TOKEN"),
     ("tests.web.helpers", "WEBHOOK_SECRET"),
+    ("tests.web.helpers", "METRICS_TOKEN"),
     ("tests.tg.test_service", "SECRET"),
     ("tests.pg.server", "PASSWORD"),
     ("tests.chroma_server.conftest", "CHROMA_TOKEN"),

@@ -120,19 +120,25 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Why a file found in a folder is not indexed although its name looks like a document.
+LINK_OUTSIDE = "symbolic link to a file outside the knowledge folder: not followed"
+
+
 @dataclass(frozen=True)
 class _Scope:
     files: list[Path]
     folders: list[Path]
     explicit_files: list[Path]
-    skipped: list[str]
+    skipped: list[tuple[str, str]]  # (path, reason; "" for an unsupported type)
 
 
-def _scan(paths: Sequence[Path]) -> _Scope:
+def _scan(paths: Sequence[Path], root: Path | None = None) -> _Scope:
+    """The files under ``paths``; a symbolic link found in a folder is followed only when its
+    target is inside that folder or inside ``root`` (the knowledge folder)."""
     files: dict[Path, None] = {}
     folders: list[Path] = []
     explicit: list[Path] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for raw in paths:
         path = raw.expanduser().resolve()
         if path.is_dir():
@@ -146,9 +152,15 @@ def _scan(paths: Sequence[Path]) -> _Scope:
                 if candidate.name.lower() in IGNORED_NAMES:
                     continue
                 if candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    skipped.append(str(candidate))
+                    skipped.append((str(candidate), ""))
                     continue
-                files[candidate.resolve() if not candidate.is_symlink() else candidate] = None
+                target = candidate.resolve()
+                if not any(target.is_relative_to(inside) for inside in (path, root) if inside):
+                    # A link (or a link in its path) out of the folder would index and quote
+                    # a file nobody put into the knowledge base.
+                    skipped.append((str(candidate), LINK_OUTSIDE))
+                    continue
+                files[target if not candidate.is_symlink() else candidate] = None
         elif path.exists() or path.is_symlink():
             explicit.append(path)
             files[path] = None
@@ -203,8 +215,16 @@ class Indexer:
     ) -> IngestReport:
         """Index new and changed files under ``paths``; delete vanished ones within that scope."""
         started = time.perf_counter()
-        scope = _scan(list(paths) if paths else [self.settings.knowledge_dir])
-        report = IngestReport(skipped=[self._display(Path(p)) for p in scope.skipped])
+        scope = _scan(list(paths) if paths else [self.settings.knowledge_dir], self._knowledge_root)
+        report = IngestReport(
+            skipped=[
+                f"{self._display(Path(p))} ({reason})" if reason else self._display(Path(p))
+                for p, reason in scope.skipped
+            ]
+        )
+        for p, reason in scope.skipped:
+            if reason:
+                logger.warning("ingest skipped path=%s reason=%s", self._display(Path(p)), reason)
         indexed = self.store.documents()
 
         pending: list[tuple[Path, str, IndexedDocument | None]] = []

@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.logs import RedactingFilter
+from bot.logs import RedactingFilter, cap_payload_loggers
 from bot.metrics import Metrics, metrics_for, use_metrics
 from bot.rag.assistant import Assistant
 from bot.state import StateStore
@@ -260,8 +260,9 @@ def guard_logs(secrets: list[str]) -> None:
         quiet = logging.getLogger(name)
         if quiet.getEffectiveLevel() < logging.WARNING:
             quiet.setLevel(logging.WARNING)
+    cap_payload_loggers()  # PTB's DEBUG lines carry whole updates and messages
     for secret in secrets:
-        if secret and len(secret) >= 6 and secret not in _redactor.secrets:
+        if secret and secret not in _redactor.secrets:
             _redactor.secrets.append(secret)
     names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in _GUARDED_PREFIXES}
     for name in names | set(_GUARDED_PREFIXES):

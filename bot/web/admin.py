@@ -26,11 +26,17 @@ from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
 from bot.state import LanguageStats, StateStore
+from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
 
 logger = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"
+# Longer than any path the knowledge folder can hold (PATH_MAX is 4096 bytes on Linux).
+MAX_SOURCE_CHARS = 1024
+# Wrong admin tokens a client may send per window before every admin request is 429.
+ADMIN_MAX_FAILURES = 10
+ADMIN_FAILURE_WINDOW = 15 * 60.0
 # Multipart framing around the file: boundaries, part headers, small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -43,20 +49,36 @@ _JSON_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _admin_guard(settings: Settings):
-    """Dependency: 503 when no token is configured, 401 without a token, 403 with a wrong one."""
+    """Dependency: 503 when no token is configured, 401 without a token, 403 with a wrong one,
+    429 once a client has sent ADMIN_MAX_FAILURES wrong tokens within the window."""
     expected = settings.admin_token.get_secret_value().encode() if settings.admin_token else b""
+    failures = SlidingWindowLimiter(ADMIN_MAX_FAILURES, ADMIN_FAILURE_WINDOW)
 
     async def guard(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if not expected:
             raise HTTPException(503, "admin API disabled")
+        client = request.client.host if request.client else "unknown"
+        wait = failures.blocked(client)
+        if wait is not None:
+            # Even the right token waits: otherwise guessing could go on at the limit.
+            raise HTTPException(
+                429,
+                "too many wrong admin tokens; try again later",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(
                 401, "admin bearer token required", headers={"WWW-Authenticate": "Bearer"}
             )
         if not hmac.compare_digest(credentials.credentials.encode(), expected):
-            logger.warning("admin request with a wrong token refused")
+            failures.hit(client)
+            logger.warning(
+                "admin request with a wrong token refused",
+                extra={"client": client, "path": request.url.path},
+            )
             raise HTTPException(403, "invalid admin token")
 
     return guard
@@ -146,13 +168,25 @@ def admin_router(
 
     @router.delete("/documents", summary="Delete a knowledge document and drop its chunks")
     async def delete_document(
-        source: Annotated[str, Query(description="path relative to the knowledge folder")],
+        source: Annotated[
+            str,
+            Query(
+                max_length=MAX_SOURCE_CHARS,
+                description="path relative to the knowledge folder, as /sources lists it",
+            ),
+        ],
     ) -> dict[str, object]:
-        """Remove the file and re-ingest its folder, so its chunks leave the index."""
+        """Remove an indexed document's file and re-ingest its folder, so its chunks leave the
+        index. Only documents the index holds: any other file in the folder is left alone."""
         target = _resolve_source(knowledge_root, source)
-        if not target.is_file():
-            raise HTTPException(404, f"no such document: {source}")
-        target.unlink()
+        key = target.relative_to(knowledge_root).as_posix()
+        indexed = {d.source for d in await run_in_threadpool(assistant.sources)}
+        if key not in indexed:
+            raise HTTPException(404, f"not an indexed document: {source}")
+        try:
+            target.unlink()
+        except FileNotFoundError as exc:
+            raise HTTPException(404, f"no such document: {source}") from exc
         report = await run_in_threadpool(ingest, "admin_delete", [target.parent])
         logger.info("document deleted source=%s", source)
         return _report(report)
@@ -308,11 +342,15 @@ def _inside(root: Path, raw: str) -> Path:
     """An existing path inside the knowledge folder, or a 422 naming it."""
     if not raw or "\x00" in raw:
         raise HTTPException(422, "paths must be non-empty file or folder paths")
-    path = Path(raw).expanduser()
-    path = (path if path.is_absolute() else root / path).resolve()
+    try:
+        path = Path(raw).expanduser()
+        path = (path if path.is_absolute() else root / path).resolve()
+        exists = path.exists()
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop …
+        raise HTTPException(422, "paths must be usable file or folder paths") from exc
     if not (path == root or path.is_relative_to(root)):
         raise HTTPException(422, f"{raw}: not inside the knowledge folder {root}")
-    if not path.exists():
+    if not exists:
         raise HTTPException(422, f"{raw}: no such file or folder")
     return path
 
@@ -321,7 +359,10 @@ def _resolve_source(root: Path, source: str) -> Path:
     """The knowledge file ``source`` names, refusing anything outside the knowledge folder."""
     if not source or "\x00" in source or Path(source).is_absolute():
         raise HTTPException(400, "source must be a path relative to the knowledge folder")
-    target = (root / source).resolve()
+    try:
+        target = (root / source).resolve()
+    except OSError as exc:  # a name the file system refuses (too long, …)
+        raise HTTPException(400, "source is not a usable file name") from exc
     if target == root or not target.is_relative_to(root):
         raise HTTPException(400, "source must be a file inside the knowledge folder")
     if target.suffix.lower() not in SUPPORTED_SUFFIXES:

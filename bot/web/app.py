@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -34,8 +33,11 @@ from bot.rag.assistant import Assistant
 from bot.rag.text import detect_language
 from bot.state import Handoff, StateStore
 from bot.web.admin import admin_router
+from bot.web.clients import ProxyHeadersMiddleware, internal_client
+from bot.web.conversations import ConversationIds, load_key
 from bot.web.examples import ExampleQuestions
 from bot.web.metrics import MetricsMiddleware
+from bot.web.outbox import HandoffOutbox
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import (
     AskRequest,
@@ -85,7 +87,8 @@ def _language(code: str | None) -> str | None:
 
 
 def _client_ip(request: Request) -> str:
-    # uvicorn puts the proxy's X-Forwarded-For client here only for trusted proxies.
+    # The peer, or the X-Forwarded-For client when the peer is in TRUSTED_PROXIES
+    # (bot/web/clients.py); uvicorn itself is told to trust no proxy headers.
     return request.client.host if request.client else "unknown"
 
 
@@ -140,6 +143,13 @@ def create_app(
     app.state.state = state
     app.state.metrics = metrics
     app.state.ask_limiter = ask_limiter
+    # Conversation ids are the server's (signed): a client cannot pick another visitor's.
+    secret = settings.conversation_secret
+    conversations = ConversationIds(
+        load_key(secret.get_secret_value() if secret else None, settings.data_dir)
+    )
+    outbox = HandoffOutbox(notifier, state) if notifier is not None else None
+    app.state.outbox = outbox
 
     # Added innermost first: the body limit runs after CORS (so a 413 still carries CORS
     # headers), metrics see every response, security headers wrap everything.
@@ -160,6 +170,8 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: every layer inside (limits, HSTS, logs) sees the real client and scheme.
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     _install_error_handlers(app)
 
     def limited(limiter: SlidingWindowLimiter, request: Request, route: str) -> None:
@@ -194,7 +206,7 @@ def create_app(
     async def ask(body: AskRequest, request: Request) -> dict[str, object]:
         """Answer a question from the programme documents, with sources."""
         limited(ask_limiter, request, "/api/ask")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         language = _language(body.language)
         try:
             answer, conf = await run_in_threadpool(
@@ -229,7 +241,7 @@ def create_app(
         Tokens are a preview; ``done`` carries the checked answer, which replaces them.
         """
         limited(ask_limiter, request, "/api/ask/stream")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         language = _language(body.language)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
@@ -312,6 +324,8 @@ def create_app(
     async def feedback(body: FeedbackRequest, request: Request) -> dict[str, object]:
         """Record 👍/👎 on an answer of this conversation."""
         limited(feedback_limiter, request, "/api/feedback")
+        if not conversations.valid(body.conversation_id):
+            raise HTTPException(404, "no such question in this conversation")
         feedback_id = await run_in_threadpool(
             state.record_feedback,
             body.question_id,
@@ -329,7 +343,7 @@ def create_app(
     async def handoff(body: HandoffRequest, request: Request) -> dict[str, object]:
         """Pass the visitor's question and contact to the hub staff."""
         limited(handoff_limiter, request, "/api/handoff")
-        conversation_id = body.conversation_id or str(uuid.uuid4())
+        conversation_id = conversations.resolve(body.conversation_id)
         conversation = f"web:{conversation_id}"
         language = _language(body.language) or detect_language(body.question)
         bot_answer = ""
@@ -363,14 +377,11 @@ def create_app(
             )
         )
         metrics.record_handoff("web")
-        notified = False
-        if notifier is not None:
-            try:
-                await notifier(created)
-                notified = True
-            except Exception:
-                # It is stored: staff still find it in the inbox (/api/admin/handoffs).
-                logger.exception("hand-off notifier failed id=%d", created.id)
+        # Stored is what the visitor is promised; the staff chat gets it in the background
+        # (retried), so a slow or failing Telegram never makes this request wait or fail.
+        notified = outbox is not None
+        if outbox is not None:
+            outbox.submit(created)
         logger.info(
             "hand-off opened",
             extra={"channel": "web", "handoff_id": created.id, "language": language,
@@ -404,9 +415,24 @@ def create_app(
             raise HTTPException(503, "index is empty")
         return {"status": "ready", "chunks": chunks}
 
+    metrics_token = (
+        settings.metrics_token.get_secret_value().encode() if settings.metrics_token else b""
+    )
+
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    async def prometheus() -> Response:
-        """Prometheus text exposition."""
+    async def prometheus(request: Request) -> Response:
+        """Prometheus text exposition: with METRICS_TOKEN as a bearer token, or (unset) only
+        to internal clients that did not come through the proxy."""
+        if metrics_token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), metrics_token
+            ):
+                raise HTTPException(
+                    401, "metrics bearer token required", headers={"WWW-Authenticate": "Bearer"}
+                )
+        elif not internal_client(request.scope):
+            raise HTTPException(403, "metrics are served to the internal network only")
         return Response(metrics.render(), media_type=metrics.content_type)
 
     app.include_router(admin_router(settings, assistant, state, metrics))
@@ -420,12 +446,17 @@ def create_app(
             given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
             if not hmac.compare_digest(given, secret):
                 raise HTTPException(403, "forbidden")
+            # The secret says this is Telegram, which resends anything not answered 2xx: an
+            # update that cannot be read is logged and acknowledged, never answered 4xx/5xx.
             try:
                 update = json.loads(await request.body())
-            except ValueError as exc:
-                raise HTTPException(400, "update is not valid JSON") from exc
+            except (ValueError, RecursionError) as exc:
+                # RecursionError: JSON nested thousands deep.
+                logger.warning("telegram update ignored: not readable JSON (%s)", type(exc).__name__)
+                return {"ok": True, "ignored": True}
             if not isinstance(update, dict):
-                raise HTTPException(400, "update must be a JSON object")
+                logger.warning("telegram update ignored: not a JSON object")
+                return {"ok": True, "ignored": True}
             try:
                 await telegram_webhook(update)
             except Exception:

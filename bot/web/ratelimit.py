@@ -50,6 +50,20 @@ class SlidingWindowLimiter:
             events.append(now)
             return None
 
+    def blocked(self, key: str) -> float | None:
+        """Seconds until ``key`` may have another event, or None if it may now (records nothing)."""
+        now = self._clock()
+        with self._lock:
+            events = self._events.get(key)
+            if not events:
+                return None
+            cutoff = now - self.window
+            while events and events[0] <= cutoff:
+                events.popleft()
+            if len(events) >= self.limit:
+                return max(events[0] + self.window - now, 0.0)
+            return None
+
     def _evict(self, now: float) -> None:
         """Drop clients with no event in the window; if none are idle, the oldest half."""
         cutoff = now - self.window

@@ -44,7 +44,8 @@ class AskRequest(BaseModel):
     conversation_id: str | None = Field(
         default=None,
         pattern=CONVERSATION_PATTERN,
-        description="returned by the first answer; send it back to keep one conversation",
+        description="returned by the first answer; send it back to keep one conversation "
+        "(an id the server did not issue starts a new conversation)",
     )
 
     _check_question = field_validator("question")(_question)
@@ -136,12 +137,15 @@ class HandoffRequest(BaseModel):
 
 
 class HandoffResponse(BaseModel):
-    """The hand-off as stored: staff were notified, or it waits in the staff inbox."""
+    """The hand-off as stored: it is on its way to the staff chat, or waits in the staff inbox."""
 
     handoff_id: int
     status: str
     conversation_id: str
-    notified: bool
+    notified: bool = Field(
+        description="queued for the staff chat (delivered in the background, retried); "
+        "false: no staff chat is configured, staff see it in the admin inbox"
+    )
 
 
 class ErrorResponse(BaseModel):

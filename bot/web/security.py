@@ -32,7 +32,12 @@ STATIC_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
     "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "cross-origin-opener-policy": "same-origin",
 }
+# Sent only on responses to HTTPS requests (directly, or via a trusted proxy's
+# X-Forwarded-Proto): over plain HTTP a browser ignores it, and a test setup must not pin it.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def security_headers() -> dict[str, str]:
@@ -41,7 +46,7 @@ def security_headers() -> dict[str, str]:
 
 
 class SecurityHeadersMiddleware:
-    """Adds nosniff, Referrer-Policy and a default CSP to every HTTP response."""
+    """Adds nosniff, Referrer-Policy, a default CSP and (over HTTPS) HSTS to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,6 +56,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         default_csp = DOCS_CSP if scope.get("path", "") in DOCS_PAGES else DATA_CSP
+        is_https = scope.get("scheme") == "https"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,6 +65,8 @@ class SecurityHeadersMiddleware:
                     headers[name] = value
                 if "content-security-policy" not in headers:
                     headers["content-security-policy"] = default_csp
+                if is_https:
+                    headers["strict-transport-security"] = HSTS
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

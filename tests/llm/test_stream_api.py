@@ -9,11 +9,9 @@ from fastapi.testclient import TestClient
 
 from bot.web import create_app
 
-from ..web.helpers import web_settings
+from ..web.helpers import METRICS_AUTH, web_settings
 from .fake_openai import Reply
 from .test_generative import AREA_FACT, AREA_KO, OUT_OF_SCOPE, citing
-
-CONV = "0b6f6a0e-3c1e-4d59-9d7e-2f3f1d2a9c11"
 
 
 def sse(client: TestClient, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -41,7 +39,7 @@ def test_generated_tokens_stream_in_order_then_sources_and_done(
 ) -> None:
     fake_llm.responder = citing(AREA_FACT, "허브 면적은 {fact}m²입니다 [{n}]. 감사합니다.")
     with app_client(llm_assistant, state) as client:
-        events = sse(client, {"question": AREA_KO, "conversation_id": CONV})
+        events = sse(client, {"question": AREA_KO})
 
     names = [name for name, _ in events]
     assert names[-2:] == ["sources", "done"] and set(names[:-2]) == {"token"}
@@ -49,9 +47,10 @@ def test_generated_tokens_stream_in_order_then_sources_and_done(
     preview = "".join(data["text"] for name, data in events if name == "token")
     done = events[-1][1]
     assert AREA_FACT in preview and AREA_FACT in done["answer"]
-    assert done["answered"] is True and done["conversation_id"] == CONV
+    assert done["answered"] is True
+    conversation = done["conversation_id"]  # issued by the server
     assert events[-2][1]["sources"] == done["sources"] and len(done["sources"]) == 1
-    assert state.question(done["question_id"], f"web:{CONV}") is not None
+    assert state.question(done["question_id"], f"web:{conversation}") is not None
 
 
 def test_the_extractive_answer_streams_as_one_token(assistant, state) -> None:
@@ -78,7 +77,7 @@ def test_llm_failures_are_counted_in_metrics(llm_assistant, fake_llm, state) -> 
     fake_llm.replies = [Reply(status=500)]
     with app_client(llm_assistant, state) as client:
         answer = client.post("/api/ask", json={"question": AREA_KO}).json()
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers=METRICS_AUTH).text
 
     assert answer["answered"] is True and AREA_FACT in answer["answer"]
     assert 'assistant_llm_fallbacks_total{reason="server_error"} 1.0' in metrics

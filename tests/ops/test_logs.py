@@ -80,6 +80,26 @@ def test_secrets_are_redacted_in_message_extra_and_exception(capture) -> None:
     assert "token=***" in raw_text
 
 
+def test_short_configured_secrets_are_redacted_too() -> None:
+    # A 3-character LLM key, a 5-character webhook secret: configured, so never logged.
+    out = io.StringIO()
+    logger = logging.getLogger("tests.ops.short_secrets")
+    logger.handlers[:] = [make_handler("json", ["k3y", "wh5ec"], out)]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        logger.info("llm call key=k3y secret wh5ec", extra={"auth": "Bearer k3y", "key": "k3y"})
+        logger.info("monkey k3ys and x-wh5ec-y stay readable")
+    finally:
+        logger.handlers[:] = []
+
+    first, second = (json.loads(line) for line in lines(out))
+    assert first["msg"] == "llm call key=*** secret ***"
+    assert first["key"] == "***" and first["auth"] == "Bearer ***"
+    # Inside longer words a short secret is text, not the secret: left as it is.
+    assert second["msg"] == "monkey k3ys and x-wh5ec-y stay readable"
+
+
 def test_text_format_is_unchanged_and_appends_extras_as_key_value() -> None:
     record = logging.LogRecord("bot.web.app", logging.INFO, __file__, 1, "served %d", (3,), None)
     before = logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")

@@ -13,7 +13,14 @@ from bot.metrics import ANSWER_OUTCOMES, CHANNELS, INGEST_TRIGGERS, metrics_for
 from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.ops.helpers import Samples, delta, parse_metrics, value
-from tests.web.helpers import ADMIN_TOKEN, ZEBRA_DOC, FakeAssistant, web_settings
+from tests.web.helpers import (
+    ADMIN_TOKEN,
+    METRICS_AUTH,
+    METRICS_TOKEN,
+    ZEBRA_DOC,
+    FakeAssistant,
+    web_settings,
+)
 
 AREA_KO = "서울창업허브 호치민의 면적은 얼마인가요?"
 OUT_OF_SCOPE = "What is the capital of France?"
@@ -22,7 +29,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 def scrape(client: TestClient) -> Samples:
     """GET /metrics, parsed."""
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     return parse_metrics(response.text)
 
@@ -101,7 +108,7 @@ def test_korean_answer_decline_handoff_and_feedback_are_counted(web) -> None:
 def test_store_down_counts_unavailable_and_times_it_as_error(state, tmp_path: Path) -> None:
     # Plumbing only: the store failing is what is under test, not the answer.
     broken = FakeAssistant(error=StoreUnavailable("store down"))
-    settings = make_settings(tmp_path / "data", tmp_path / "knowledge")
+    settings = make_settings(tmp_path / "data", tmp_path / "knowledge", metrics_token=METRICS_TOKEN)
     with TestClient(create_app(settings, broken, state)) as client:
         before = scrape(client)
         response = client.post("/api/ask", json={"question": "사무실 이용 시간은?"})

@@ -7,7 +7,9 @@ given and confirms updates by offset, as Telegram does, so a restarted bot does 
 updates that were fetched but not confirmed. Text sent with parse_mode=HTML is checked the
 way Telegram checks it (supported tags only, balanced, no bare < > &), and its length is
 counted after parsing. Every request is recorded; tests wait for recorded requests with an
-event and a timeout, never by sleeping. ``fail_next`` injects 429 "retry after" answers.
+event and a timeout, never by sleeping. ``fail_next`` injects 429 "retry after" (or other)
+error answers; ``hold`` makes calls of one method wait until the test releases them (a slow
+Telegram, controlled by the test instead of by the clock).
 """
 
 from __future__ import annotations
@@ -188,7 +190,9 @@ class FakeBotAPI:
         self._chats: dict[int, _Chat] = {}
         self._files: dict[str, _File] = {}
         self._file_counter = itertools.count(1)
-        self._failures: dict[str, deque[dict[str, Any]]] = {}
+        self._failures: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
+        self._gates: dict[str, threading.Event] = {}
+        self._held: dict[str, int] = {}
         self._server_loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._closing = False
@@ -220,10 +224,13 @@ class FakeBotAPI:
         return self
 
     def stop(self) -> None:
-        """Release long polls and stop the server."""
+        """Release long polls and held calls, and stop the server."""
         with self._lock:
             self._closing = True
             loop = self._server_loop
+            gates = list(self._gates.values())
+        for gate in gates:
+            gate.set()
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake_pollers)
         if self._server is not None:
@@ -298,15 +305,31 @@ class FakeBotAPI:
             "file_name": file_name, "file_size": len(content),
         }  # fmt: skip
 
-    def fail_next(self, method: str, count: int, retry_after: int = 1) -> None:
-        """Answer the next ``count`` calls of ``method`` with 429 Too Many Requests."""
-        error = {
-            "ok": False, "error_code": 429,
-            "description": f"Too Many Requests: retry after {retry_after}",
-            "parameters": {"retry_after": retry_after},
-        }  # fmt: skip
+    def fail_next(self, method: str, count: int, retry_after: int = 1, status: int = 429) -> None:
+        """Answer the next ``count`` calls of ``method`` with 429 Too Many Requests (or, with
+        ``status``, another error such as 502 Bad Gateway)."""
+        if status == 429:
+            error: dict[str, Any] = {
+                "ok": False, "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            }  # fmt: skip
+        else:
+            error = {"ok": False, "error_code": status, "description": f"Error {status}"}
         with self._lock:
-            self._failures.setdefault(method, deque()).extend([error] * count)
+            self._failures.setdefault(method, deque()).extend([(status, error)] * count)
+
+    def hold(self, method: str) -> threading.Event:
+        """Make calls of ``method`` wait (unanswered) until the returned event is set."""
+        gate = threading.Event()
+        with self._lock:
+            self._gates[method] = gate
+        return gate
+
+    def held(self, method: str) -> int:
+        """How many calls of ``method`` are waiting at its gate right now."""
+        with self._lock:
+            return self._held.get(method, 0)
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by the bot."""
@@ -358,6 +381,10 @@ class FakeBotAPI:
     def _record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+        self._notify_waiters()
+
+    def _notify_waiters(self) -> None:
+        with self._lock:
             waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.loop.is_closed():
@@ -402,11 +429,23 @@ class FakeBotAPI:
         except ValueError as exc:
             return self._answer(method, {}, 400, f"Bad Request: {exc}")
         with self._lock:
+            gate = self._gates.get(method)
+        if gate is not None and not gate.is_set():
+            with self._lock:
+                self._held[method] = self._held.get(method, 0) + 1
+            self._notify_waiters()
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, gate.wait)
+            finally:
+                with self._lock:
+                    self._held[method] -= 1
+        with self._lock:
             failures = self._failures.get(method)
             injected = failures.popleft() if failures else None
         if injected is not None:
-            self._record(Call(method, params, 429, injected))
-            return JSONResponse(injected, status_code=429)
+            status, error = injected
+            self._record(Call(method, params, status, error))
+            return JSONResponse(error, status_code=status)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._answer(method, params, 404, "Not Found")

@@ -15,6 +15,7 @@ from bot.config import Settings
 from .helpers import (
     ADMIN_TOKEN,
     ALLOWED_ORIGIN,
+    METRICS_TOKEN,
     WEBHOOK_SECRET,
     FakeAssistant,
     ThreadedServer,
@@ -53,6 +54,7 @@ def plumbing_settings(tmp_path: Path) -> Settings:
         admin_token=ADMIN_TOKEN,
         allowed_origins=ALLOWED_ORIGIN,
         telegram_webhook_secret=WEBHOOK_SECRET,
+        metrics_token=METRICS_TOKEN,
     )
 
 
@@ -75,10 +77,17 @@ def serve():
     """Start apps on real uvicorn servers on 127.0.0.1; yields a function app -> base URL."""
     running: list[tuple[ThreadedServer, threading.Thread]] = []
 
-    def start(app: FastAPI) -> str:
+    def start(app: FastAPI, settings: Settings | None = None) -> str:
+        """Serve ``app``; with ``settings``, under the service's own uvicorn configuration."""
         sock = free_port_socket()
         port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", proxy_headers=False)
+        if settings is not None:
+            from bot.service import uvicorn_config
+
+            config = uvicorn_config(app, settings)
+            config.lifespan = "off"
+        else:
+            config = uvicorn.Config(app, log_level="warning", lifespan="off", proxy_headers=False)
         server = ThreadedServer(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

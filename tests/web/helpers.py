@@ -17,6 +17,8 @@ from bot.rag.indexer import IngestReport
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 WEBHOOK_SECRET = "webhook-secret-for-tests-42"
+METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 ALLOWED_ORIGIN = "https://founders.example.org"
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -37,6 +39,7 @@ def web_settings(base: Settings, **overrides: object) -> Settings:
         "admin_token": ADMIN_TOKEN,
         "allowed_origins": ALLOWED_ORIGIN,
         "telegram_webhook_secret": WEBHOOK_SECRET,
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return make_settings(base.data_dir, base.knowledge_dir, **values)

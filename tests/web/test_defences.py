@@ -19,7 +19,7 @@ from bot.state import StateStore
 from bot.web import create_app
 from bot.web.security import PAGE_CSP
 
-from .helpers import ALLOWED_ORIGIN, WEBHOOK_SECRET, FakeAssistant, iter_chunks
+from .helpers import ALLOWED_ORIGIN, METRICS_AUTH, WEBHOOK_SECRET, FakeAssistant, iter_chunks
 
 
 @pytest.fixture()
@@ -137,7 +137,7 @@ def test_rate_limit_per_client_with_retry_after(
     assert limited.json()["detail"].startswith("too many requests")
     assert other.post("/api/ask", json={"question": "mine"}).status_code == 200
     assert fake_assistant.questions == ["q0", "q1", "q2", "mine"]
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=METRICS_AUTH).text
     assert 'assistant_rate_limited_total{route="/api/ask"} 2.0' in metrics
 
 

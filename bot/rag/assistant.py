@@ -129,6 +129,8 @@ class Assistant:
         # /readyz stays 503 meanwhile, so no traffic arrives at a half-built index.
         self.starting = False
         self._ingest_lock = threading.Lock()
+        # Set when the service stops (SIGTERM): ingestion ends between embedding calls.
+        self.stopping = threading.Event()
         self._local = threading.local()
         # Generative answers are optional; the extractive answer below is always the fallback.
         self.generator: Generator | None = None
@@ -149,17 +151,38 @@ class Assistant:
     # --- knowledge ---------------------------------------------------------------------------
 
     def ingest(
-        self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
+        self,
+        paths: list[Path] | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        max_chunks: int | None = None,
     ) -> IngestReport:
-        """Index files (default: the knowledge folder) and refresh the keyword index."""
+        """Index files (default: the knowledge folder) and refresh the keyword index.
+
+        Raises IngestCancelled once ``stopping`` is set (only complete documents stay).
+        ``max_chunks`` refuses any file that makes more chunks (the upload cap).
+        """
         with self._ingest_lock:
-            report = self.indexer.ingest(paths, progress=progress)
+            report = self.indexer.ingest(
+                paths, progress=progress, cancel=self.stopping, max_chunks=max_chunks
+            )
             if report.changed:
-                # Other replicas (and this one's keyword index) rebuild when this moves on.
-                self.store.bump_version()
-                if self.retriever.loaded:
-                    self.retriever.refresh()
+                self._published()
         return report
+
+    def forget(self, paths: list[Path]) -> list[str]:
+        """Drop the chunks of documents whose files were removed; returns their sources."""
+        with self._ingest_lock:
+            removed = self.indexer.forget(paths)
+            if removed:
+                self._published()
+        return removed
+
+    def _published(self) -> None:
+        # Other replicas (and this one's keyword index) rebuild when the version moves on.
+        self.store.bump_version()
+        if self.retriever.loaded:
+            self.retriever.refresh()
 
     def index_stale(self) -> bool:
         """Whether stored chunks were embedded by another model or index format."""

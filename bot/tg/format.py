@@ -124,11 +124,15 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def source_line(source: Source, lang: str) -> str:
-    """One cited source: title, section and the date it was last verified."""
+    """One cited source: title, section and where it came from — staff-published documents
+    say so with the server's date, the curated ones the date they were last verified."""
     line = f"• <b>{escape(_short(source.title or source.source))}</b>"
     if source.section and source.section != source.title:
         line += f" — {escape(_short(source.section))}"
-    if source.last_verified:
+    if source.origin in ("upload", "faq"):
+        note = t(f"origin_{source.origin}", lang, date=source.added_on or "?")
+        line += f" <i>({escape(note)})</i>"
+    elif source.last_verified:
         line += f" <i>({escape(t('verified', lang))} {escape(source.last_verified)})</i>"
     return line
 

@@ -36,7 +36,8 @@ LATENCY_OUTCOMES = ("answered", "declined", "error")
 RATINGS = ("up", "down")
 INGEST_TRIGGERS = (
     "startup", "admin_api", "admin_upload", "admin_delete", "admin_reindex",
-    "telegram_upload", "telegram_reindex", "telegram_faq",
+    "telegram_upload", "telegram_reindex", "telegram_faq", "admin_undo", "telegram_undo",
+    "resume",
 )  # fmt: skip
 INGEST_RESULTS = ("ok", "partial", "failed")
 FILE_OUTCOMES = ("added", "updated", "unchanged", "deleted", "renamed", "failed", "skipped")

@@ -42,6 +42,8 @@ from bot.rag.text import detect_language, split_question, strip_diacritics, toke
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+# Longest wait of ingestion for answers in progress before its next embedding call.
+ANSWERS_FIRST_SECONDS = 0.05
 # A second section of the answering document is added to the details when it scores this
 # close to the first (rank logits).
 SECOND_PASSAGE_GAP = 1.0
@@ -131,6 +133,9 @@ class Assistant:
         self._ingest_lock = threading.Lock()
         # Set when the service stops (SIGTERM): ingestion ends between embedding calls.
         self.stopping = threading.Event()
+        # Answers in progress: ingestion lets them go first (see _answers_first).
+        self._answers = threading.Condition()
+        self._answering = 0
         self._local = threading.local()
         # Generative answers are optional; the extractive answer below is always the fallback.
         self.generator: Generator | None = None
@@ -164,8 +169,9 @@ class Assistant:
         """
         with self._ingest_lock:
             report = self.indexer.ingest(
-                paths, progress=progress, cancel=self.stopping, max_chunks=max_chunks
-            )
+                paths, progress=progress, cancel=self.stopping, pause=self._answers_first,
+                max_chunks=max_chunks,
+            )  # fmt: skip
             if report.changed:
                 self._published()
         return report
@@ -226,6 +232,30 @@ class Assistant:
         ``conversation`` ("tg:<chat>", "web:<id>") scopes follow-up memory; ``on_token``
         receives generated text as it arrives (generative answers only).
         """
+        with self._answers:
+            self._answering += 1
+        try:
+            return self._answer(question, language, conversation, on_token)
+        finally:
+            with self._answers:
+                self._answering -= 1
+                if not self._answering:
+                    self._answers.notify_all()
+
+    def _answers_first(self) -> None:
+        """Called by ingestion between embedding calls: while answers are being computed,
+        wait for them (at most ANSWERS_FIRST_SECONDS), so indexing takes the CPU that
+        answers leave, not the other way round."""
+        with self._answers:
+            self._answers.wait_for(lambda: not self._answering, ANSWERS_FIRST_SECONDS)
+
+    def _answer(
+        self,
+        question: str,
+        language: str | None,
+        conversation: str | None,
+        on_token: Callable[[str], None] | None,
+    ) -> Answer:
         text = normalise_question(question)
         lang = (language or detect_language(text)).lower()
         self._local.retrieval = None

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from bot.errors import StoreUnavailable
+from bot.errors import IngestCancelled, StoreUnavailable
 from bot.rag.answer import Answer
 from bot.rag.indexer import IngestReport
 
@@ -332,8 +332,10 @@ def tracked_ingest(
         seconds = time.perf_counter() - started
         metrics.record_ingest(None, trigger, seconds)
         metrics.refresh_index_chunks(assistant.store)
-        logger.error(
-            "ingest failed",
+        # Stopped by SIGTERM (IngestCancelled) is expected at shutdown: not an error.
+        stopped = isinstance(exc, IngestCancelled)
+        (logger.warning if stopped else logger.error)(
+            "ingest stopped" if stopped else "ingest failed",
             extra={"trigger": trigger, "result": "failed", "error": type(exc).__name__,
                    "seconds": round(seconds, 3)},
         )  # fmt: skip

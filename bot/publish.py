@@ -199,10 +199,14 @@ class Publisher:
         return list(reversed(self.log.changes()))[:limit]
 
     def last_undoable(self) -> Change | None:
-        """The change "undo" would undo now."""
+        """The change "undo" would undo now: the latest upload or FAQ not undone yet whose file
+        is still as it left it (one deleted or edited since is skipped, so an older change
+        can still be undone)."""
         for change in reversed(self.log.changes()):
             if change.action in ("upload", "faq") and not change.undone:
-                return change
+                target = self.root / change.path
+                if target.is_file() and file_hash(target) == change.sha256:
+                    return change
         return None
 
     # --- lifecycle ---------------------------------------------------------------------------

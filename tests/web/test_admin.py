@@ -259,6 +259,23 @@ def test_undoing_a_replacement_brings_the_previous_version_back(
     assert listed["undoable"]["sha256"] == listed["changes"][2]["sha256"]  # the first upload
 
 
+def test_undo_skips_a_change_whose_file_was_deleted_since(admin, knowledge_assistant) -> None:
+    assert _publish(admin, knowledge_assistant, "zebra.md", ZEBRA_DOC)["state"] == "done"
+    other = ZEBRA_DOC.replace(b"Zebra", b"Okapi").replace(b"zebra", b"okapi")
+    assert _publish(admin, knowledge_assistant, "okapi.md", other)["state"] == "done"
+    deleted = admin.delete("/api/admin/documents", params={"source": "uploads/okapi.md"},
+                           headers=AUTH)  # fmt: skip
+    assert deleted.status_code == 200
+
+    assert admin.get("/api/admin/changes", headers=AUTH).json()["undoable"]["path"] == (
+        "uploads/zebra.md"
+    )
+    undone = _finished(admin, admin.post("/api/admin/changes/undo", headers=AUTH),
+                       knowledge_assistant)  # fmt: skip
+    assert undone["state"] == "done" and undone["source"] == "uploads/zebra.md"
+    assert not (knowledge_assistant.settings.knowledge_dir / "uploads" / "zebra.md").exists()
+
+
 def test_upload_over_the_chunk_cap_is_refused_with_the_count(
     indexed_settings, shared_embeddings, state, client_for, tmp_path
 ) -> None:

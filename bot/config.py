@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     parse_timeout: float = Field(default=30.0, gt=0)
     chunk_size: int = Field(default=1500, ge=200)
     chunk_overlap: int = Field(default=200, ge=0)
+    # Chunks one upload (admin page, Telegram) may make: roughly 1-2 MB of text, a few minutes
+    # of embedding on two cores. Bigger uploads are refused with the count; ingest.py is not
+    # capped (staff with shell access index the folder as they please).
+    max_upload_chunks: int = Field(default=2000, ge=1)
 
     # --- vector store server (optional) -----------------------------------------------------
     chroma_host: str | None = None

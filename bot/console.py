@@ -91,7 +91,12 @@ def print_answer(answer: Answer, console: Console | None = None) -> None:
         console.print()
         for number, source in enumerate(answer.sources, start=1):
             where = f"{source.title} — {source.section}" if source.section else source.title
-            dated = f" (verified {source.last_verified})" if source.last_verified else ""
+            if source.origin == "upload":
+                dated = f" (uploaded by staff on {source.added_on})"
+            elif source.origin == "faq":
+                dated = f" (saved from a staff answer on {source.added_on})"
+            else:
+                dated = f" (verified {source.last_verified})" if source.last_verified else ""
             console.print(f"[{number}] {where} · {source.source}{dated}", highlight=False, markup=False)
 
 

@@ -3,6 +3,7 @@
     AssistantError                 base: everything the project raises on purpose
     ├── ConfigError                a setting is missing or invalid (names the variable)
     ├── IngestError                one file could not be indexed; ``reason`` is shown to staff
+    ├── IngestCancelled            ingestion stopped between batches (the service is stopping)
     ├── StoreUnavailable           the vector store cannot be reached (server down, locked dir)
     └── DataDirLocked              another service process already owns the data directory
 
@@ -27,6 +28,10 @@ class IngestError(AssistantError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class IngestCancelled(AssistantError):
+    """Ingestion was asked to stop (SIGTERM); what it wrote is complete or rolled back."""
 
 
 class StoreUnavailable(AssistantError):

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from bot.errors import StoreUnavailable
+from bot.errors import IngestCancelled, StoreUnavailable
 from bot.rag.answer import Answer
 from bot.rag.indexer import IngestReport
 
@@ -36,7 +36,8 @@ LATENCY_OUTCOMES = ("answered", "declined", "error")
 RATINGS = ("up", "down")
 INGEST_TRIGGERS = (
     "startup", "admin_api", "admin_upload", "admin_delete", "admin_reindex",
-    "telegram_upload", "telegram_reindex", "telegram_faq",
+    "telegram_upload", "telegram_reindex", "telegram_faq", "admin_undo", "telegram_undo",
+    "resume",
 )  # fmt: skip
 INGEST_RESULTS = ("ok", "partial", "failed")
 FILE_OUTCOMES = ("added", "updated", "unchanged", "deleted", "renamed", "failed", "skipped")
@@ -331,8 +332,10 @@ def tracked_ingest(
         seconds = time.perf_counter() - started
         metrics.record_ingest(None, trigger, seconds)
         metrics.refresh_index_chunks(assistant.store)
-        logger.error(
-            "ingest failed",
+        # Stopped by SIGTERM (IngestCancelled) is expected at shutdown: not an error.
+        stopped = isinstance(exc, IngestCancelled)
+        (logger.warning if stopped else logger.error)(
+            "ingest stopped" if stopped else "ingest failed",
             extra={"trigger": trigger, "result": "failed", "error": type(exc).__name__,
                    "seconds": round(seconds, 3)},
         )  # fmt: skip

@@ -3,6 +3,10 @@
 CPU work (embedding, ingestion) runs in worker threads; the event loop only moves bytes.
 Exactly one service may own a data directory: the embedded Chroma store is not safe to open
 from two processes, so a second service fails fast instead of hanging or corrupting it.
+
+SIGTERM/SIGINT: the first signal tells ingestion to stop between embedding calls (only
+complete documents stay indexed; an interrupted upload is finished at the next start),
+uvicorn lets in-flight requests finish, then Telegram stops and the process exits.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ def lock_path(settings: Settings) -> Path:
     return settings.data_dir / LOCK_NAME
 # While the Chroma server is unreachable at start-up, retry the first-run work this often.
 STORE_RETRY_SECONDS = 5.0
+# How long shutdown waits for the publishing job to stop (it stops between embedding calls,
+# normally within a second or two).
+PUBLISHER_STOP_SECONDS = 20.0
 
 
 @dataclass
@@ -131,9 +138,21 @@ def uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:
     )
 
 
+def _server(config: uvicorn.Config, on_signal) -> uvicorn.Server:
+    """A uvicorn server that also calls ``on_signal()`` when SIGINT/SIGTERM arrives."""
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame) -> None:
+            on_signal()  # first: long work (indexing) starts winding down at once
+            super().handle_exit(sig, frame)
+
+    return Server(config)
+
+
 async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
     from bot.console import err_console, index_if_empty
+    from bot.publish import publisher_for
     from bot.rag.assistant import Assistant
     from bot.state import StateStore
     from bot.web.app import create_app
@@ -143,14 +162,19 @@ async def serve(settings: Settings) -> None:
     state = None
     outbox = None
     background: list[asyncio.Task[None]] = []
+    publisher = None
     try:
         assistant = Assistant(settings)
+        publisher = publisher_for(assistant)
 
         def prepare() -> None:
             assistant.starting = True
             index_if_empty(assistant, show_progress=err_console.is_terminal)
             assistant.warm_up()
             assistant.starting = False
+            # Uploads a previous process did not finish (SIGTERM, SIGKILL): finish them now,
+            # in the background, while the service answers.
+            publisher.recover()
 
         try:
             await asyncio.to_thread(prepare)
@@ -180,7 +204,7 @@ async def serve(settings: Settings) -> None:
                 else None
             ),
         )
-        server = uvicorn.Server(uvicorn_config(app, settings))
+        server = _server(uvicorn_config(app, settings), assistant.stopping.set)
         if telegram is not None:
             await telegram.start()
         outbox = app.state.outbox
@@ -196,6 +220,11 @@ async def serve(settings: Settings) -> None:
     finally:
         for task in background:
             task.cancel()
+        if publisher is not None:
+            publisher.assistant.stopping.set()
+            stopped = await asyncio.to_thread(publisher.shutdown, PUBLISHER_STOP_SECONDS)
+            if not stopped:
+                logger.warning("publishing job still running after %.0f s", PUBLISHER_STOP_SECONDS)
         if outbox is not None:
             await outbox.close()
         if telegram is not None:

@@ -147,8 +147,19 @@ def test_ingest_while_the_service_runs_is_handed_to_it(tmp_path):
     assert service.returncode == 0, output[-2000:]
 
 
-def test_sigterm_lets_an_in_flight_upload_finish_and_index(tmp_path):
-    """SIGTERM while a staff upload is half sent: the upload completes, is indexed, exit 0."""
+def admin_get(port: int, path: str) -> object:
+    """GET an admin endpoint of the service and return its JSON."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        headers={"Authorization": "Bearer test-admin-token-0123456789"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return json.load(reply)
+
+
+def test_sigterm_keeps_an_in_flight_upload_and_the_next_start_indexes_it(tmp_path):
+    """SIGTERM while a staff upload is half sent: the upload is received and kept (pending),
+    the process exits 0 at once with a consistent index, and the next start publishes it."""
     import socket as sockets
 
     from bot.rag.assistant import Assistant
@@ -170,6 +181,7 @@ def test_sigterm_lets_an_in_flight_upload_finish_and_index(tmp_path):
         "## Can I rent a single desk?\n\nSingle desks can be rented by the week.\n"
         f"\r\n--{boundary}--\r\n"
     ).encode()
+    changes = knowledge / ".changes"
     try:
         wait_healthy(port, service)
         conn = sockets.create_connection(("127.0.0.1", port), timeout=120)
@@ -182,9 +194,9 @@ def test_sigterm_lets_an_in_flight_upload_finish_and_index(tmp_path):
         )
         # The service streams an upload into a hidden .part file: once it exists, the request
         # is being handled (polling another process's state, not timing).
-        uploads = knowledge / "uploads"
+        incoming = changes / "incoming"
         end = time.monotonic() + 60
-        while not (uploads.is_dir() and any(uploads.glob(".upload-*.part"))):
+        while not (incoming.is_dir() and any(incoming.glob("*.part"))):
             assert time.monotonic() < end, "the upload never started"
             time.sleep(0.05)
         service.send_signal(signal.SIGTERM)
@@ -198,11 +210,36 @@ def test_sigterm_lets_an_in_flight_upload_finish_and_index(tmp_path):
             service.send_signal(signal.SIGTERM)
         output, _ = service.communicate(timeout=90)
     status_line, _, rest = reply.partition(b"\r\n")
-    assert b" 200 " in status_line, reply[:500]
+    assert b" 202 " in status_line, reply[:500]
     assert json.loads(rest.partition(b"\r\n\r\n")[2])["source"] == "uploads/desk.md"
     assert service.returncode == 0, output[-2000:]
     assert "Traceback" not in output
-    # Nothing half written: the file is in place, no partial left, the index holds it whole.
-    assert (uploads / "desk.md").is_file() and not list(uploads.glob(".upload-*"))
+    # The upload is in place and on record as pending; the index holds only complete
+    # documents (the upload's indexing was stopped before it began).
+    uploads = knowledge / "uploads"
+    assert (uploads / "desk.md").is_file() and not list(incoming.iterdir())
+    assert len(list((changes / "pending").glob("*.json"))) == 1
+    docs = Assistant(make_settings(data, knowledge)).store.documents()
+    assert all(doc.complete for doc in docs.values()) and docs["hub.md"].complete
+    assert "uploads/desk.md" not in docs
+
+    # The next start finishes it.
+    service = start(data, port, KNOWLEDGE_DIR=str(knowledge))
+    try:
+        wait_healthy(port, service)
+        end = time.monotonic() + 180
+        while "uploads/desk.md" not in {d["source"] for d in admin_get(port, "/api/admin/sources")}:
+            assert time.monotonic() < end, "the interrupted upload was never indexed"
+            time.sleep(0.2)  # polling another process's state, not synchronisation
+        answer = ask(port, "Can I rent a single desk?")
+        assert answer["sources"][0]["source"] == "uploads/desk.md"
+        assert answer["sources"][0]["origin"] == "upload"
+        [resumed] = [j for j in admin_get(port, "/api/admin/jobs") if j["kind"] == "resume"]
+        assert resumed["state"] == "done" and resumed["source"] == "uploads/desk.md"
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=90)
+    assert service.returncode == 0, output[-2000:]
+    assert not list((changes / "pending").glob("*.json"))
     docs = Assistant(make_settings(data, knowledge)).store.documents()
     assert docs["uploads/desk.md"].complete and docs["hub.md"].complete

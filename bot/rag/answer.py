@@ -66,7 +66,12 @@ def message(table: dict[str, str], language: str) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """Where an answer comes from."""
+    """Where an answer comes from.
+
+    ``origin`` is "upload" (a document staff uploaded) or "faq" (a staff answer saved from a
+    hand-off), set by the server with ``added_on`` (its date); "" for the curated knowledge
+    base. Channels show it instead of "verified …", so founders see where a text came from.
+    """
 
     title: str
     source: str
@@ -75,6 +80,8 @@ class Source:
     score: float
     language: str = ""
     last_verified: str = ""
+    origin: str = ""
+    added_on: str = ""
 
 
 @dataclass
@@ -133,6 +140,8 @@ def to_source(candidate: Candidate, score: float | None = None) -> Source:
         score=round(candidate.score if score is None else score, 4),
         language=str(meta.get("language", "")),
         last_verified=str(meta.get("last_verified", "")),
+        origin=str(meta.get("origin", "")),
+        added_on=str(meta.get("added_on", "")),
     )
 
 

@@ -42,6 +42,8 @@ from bot.rag.text import detect_language, split_question, strip_diacritics, toke
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+# Longest wait of ingestion for answers in progress before its next embedding call.
+ANSWERS_FIRST_SECONDS = 0.05
 # A second section of the answering document is added to the details when it scores this
 # close to the first (rank logits).
 SECOND_PASSAGE_GAP = 1.0
@@ -129,6 +131,11 @@ class Assistant:
         # /readyz stays 503 meanwhile, so no traffic arrives at a half-built index.
         self.starting = False
         self._ingest_lock = threading.Lock()
+        # Set when the service stops (SIGTERM): ingestion ends between embedding calls.
+        self.stopping = threading.Event()
+        # Answers in progress: ingestion lets them go first (see _answers_first).
+        self._answers = threading.Condition()
+        self._answering = 0
         self._local = threading.local()
         # Generative answers are optional; the extractive answer below is always the fallback.
         self.generator: Generator | None = None
@@ -149,17 +156,39 @@ class Assistant:
     # --- knowledge ---------------------------------------------------------------------------
 
     def ingest(
-        self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
+        self,
+        paths: list[Path] | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        max_chunks: int | None = None,
     ) -> IngestReport:
-        """Index files (default: the knowledge folder) and refresh the keyword index."""
+        """Index files (default: the knowledge folder) and refresh the keyword index.
+
+        Raises IngestCancelled once ``stopping`` is set (only complete documents stay).
+        ``max_chunks`` refuses any file that makes more chunks (the upload cap).
+        """
         with self._ingest_lock:
-            report = self.indexer.ingest(paths, progress=progress)
+            report = self.indexer.ingest(
+                paths, progress=progress, cancel=self.stopping, pause=self._answers_first,
+                max_chunks=max_chunks,
+            )  # fmt: skip
             if report.changed:
-                # Other replicas (and this one's keyword index) rebuild when this moves on.
-                self.store.bump_version()
-                if self.retriever.loaded:
-                    self.retriever.refresh()
+                self._published()
         return report
+
+    def forget(self, paths: list[Path]) -> list[str]:
+        """Drop the chunks of documents whose files were removed; returns their sources."""
+        with self._ingest_lock:
+            removed = self.indexer.forget(paths)
+            if removed:
+                self._published()
+        return removed
+
+    def _published(self) -> None:
+        # Other replicas (and this one's keyword index) rebuild when the version moves on.
+        self.store.bump_version()
+        if self.retriever.loaded:
+            self.retriever.refresh()
 
     def index_stale(self) -> bool:
         """Whether stored chunks were embedded by another model or index format."""
@@ -203,6 +232,30 @@ class Assistant:
         ``conversation`` ("tg:<chat>", "web:<id>") scopes follow-up memory; ``on_token``
         receives generated text as it arrives (generative answers only).
         """
+        with self._answers:
+            self._answering += 1
+        try:
+            return self._answer(question, language, conversation, on_token)
+        finally:
+            with self._answers:
+                self._answering -= 1
+                if not self._answering:
+                    self._answers.notify_all()
+
+    def _answers_first(self) -> None:
+        """Called by ingestion between embedding calls: while answers are being computed,
+        wait for them (at most ANSWERS_FIRST_SECONDS), so indexing takes the CPU that
+        answers leave, not the other way round."""
+        with self._answers:
+            self._answers.wait_for(lambda: not self._answering, ANSWERS_FIRST_SECONDS)
+
+    def _answer(
+        self,
+        question: str,
+        language: str | None,
+        conversation: str | None,
+        on_token: Callable[[str], None] | None,
+    ) -> Answer:
         text = normalise_question(question)
         lang = (language or detect_language(text)).lower()
         self._local.retrieval = None

@@ -77,8 +77,10 @@ def chunk_document(
     content_hash: str,
     chunk_size: int = 1000,
     chunk_overlap: int = 150,
+    extra: Metadata | None = None,
 ) -> list[Chunk]:
-    """Split a parsed document into chunks carrying title, source, section, language, date."""
+    """Split a parsed document into chunks carrying title, source, section, language, date
+    (and ``extra`` metadata, e.g. the server-set provenance of an upload)."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=min(chunk_overlap, chunk_size // 2),
@@ -101,6 +103,7 @@ def chunk_document(
         "doc_sources": "; ".join(doc.sources),
         "content_hash": content_hash,
         "chunk_count": len(pieces),
+        **(extra or {}),
     }
     return [
         Chunk(

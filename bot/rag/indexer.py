@@ -3,12 +3,20 @@
 The run is ordered so that a crash at any point leaves a repairable index: new chunks of a
 document are written before its old ones are deleted, and a document whose chunks are
 incomplete or of two versions is simply re-indexed by the next run.
+
+Work is bounded so that indexing never starves answers nor blocks a shutdown: text is
+embedded a few sentences per call, each store write holds one round of chunks, and between
+calls the run checks ``cancel`` (it then drops what it wrote of unfinished documents and
+raises IngestCancelled) and calls ``pause`` (the assistant lets waiting answers go first).
+Documents under ``uploads/`` and ``faq/`` get their date, topic and provenance from the
+server's change log (bot/rag/provenance.py), never from their own front matter.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,22 +26,28 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
-from bot.errors import AssistantError, IngestError
+from bot.errors import AssistantError, IngestCancelled, IngestError
 from bot.rag.chunking import Chunk, chunk_document
 from bot.rag.embeddings import embed_questions, embedder_id
-from bot.rag.loaders import SUPPORTED_SUFFIXES, ParserPool
+from bot.rag.loaders import SUPPORTED_SUFFIXES, ParsedDocument, ParserPool
+from bot.rag.provenance import ChangeLog, Provenance, origin_of
 from bot.rag.store import IndexedDocument, KnowledgeStore, StoredSentence
 
 logger = logging.getLogger(__name__)
 
-# Chunks per embedding round: their sentences and headings are embedded together, then the
-# documents completed by the round are written in one store write.
+# Chunks per embedding round: their sentences and headings are embedded, then written in one
+# store write (one write per round, not per document: each embedded-Chroma upsert holds the
+# GIL for tens of ms).
 EMBED_BATCH = 16
+# Texts per embedding call: the engine uses every core for a call, so a long call delays a
+# question's embedding behind it; between calls the run may stop or let answers go first.
+EMBED_CALL = 8
 # Bumped when what is embedded per chunk changes, so older indexes are re-embedded.
 INDEX_FORMAT = "sentences-1"
 IGNORED_NAMES = frozenset({"readme.md", "readme.txt"})
 
 ProgressCallback = Callable[[int, int], None]
+Checkpoint = Callable[[], None]
 
 
 class UsageError(AssistantError):
@@ -211,10 +225,29 @@ class Indexer:
         return path if path.is_absolute() else self._knowledge_root / path
 
     def ingest(
-        self, paths: Iterable[Path] | None = None, progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path] | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        pause: Checkpoint | None = None,
+        max_chunks: int | None = None,
     ) -> IngestReport:
-        """Index new and changed files under ``paths``; delete vanished ones within that scope."""
+        """Index new and changed files under ``paths``; delete vanished ones within that scope.
+
+        ``cancel``: checked between parses and embedding calls; when set, the run removes what
+        it wrote of unfinished documents and raises IngestCancelled (finished documents stay).
+        ``pause``: called between embedding calls (to let answers go first).
+        ``max_chunks``: a file that makes more chunks fails with the reason (upload cap).
+        """
         started = time.perf_counter()
+
+        def checkpoint() -> None:
+            if cancel is not None and cancel.is_set():
+                raise IngestCancelled("ingestion stopped: the service is shutting down")
+            if pause is not None:
+                pause()
+
         scope = _scan(list(paths) if paths else [self.settings.knowledge_dir], self._knowledge_root)
         report = IngestReport(
             skipped=[
@@ -226,6 +259,8 @@ class Indexer:
             if reason:
                 logger.warning("ingest skipped path=%s reason=%s", self._display(Path(p)), reason)
         indexed = self.store.documents()
+        changes = ChangeLog(self._knowledge_root)
+        provenance_index = changes.provenance_index()
 
         pending: list[tuple[Path, str, IndexedDocument | None]] = []
         seen: set[str] = set()
@@ -255,6 +290,8 @@ class Indexer:
                 and previous.complete
                 and previous.content_hashes == {digest}
                 and previous.embedders == {self.embedder}
+                # Indexed before provenance was recorded (or moved between folders): redo.
+                and previous.origin == origin_of(key)
             ):
                 report.unchanged.append(display)
             else:
@@ -269,8 +306,11 @@ class Indexer:
 
         new_chunks: list[tuple[Path, list[Chunk], IndexedDocument | None]] = []
         if pending:
-            with ParserPool(self.settings.max_file_bytes, self.settings.parse_timeout) as pool:
+            with ParserPool(
+                self.settings.max_file_bytes, self.settings.parse_timeout, cancel=cancel
+            ) as pool:
                 for path, digest, previous in pending:
+                    checkpoint()
                     display = self._display(path)
                     source_doc = moved_from.get(str(path))
                     if source_doc is not None:
@@ -283,18 +323,30 @@ class Indexer:
                         logger.warning("ingest failed path=%s reason=%s", display, exc.reason)
                         report.failed.append(FailedFile(display, exc.reason))
                         continue
+                    key = self._key(path)
+                    provenance = changes.provenance(key, digest, path, provenance_index)
                     chunks = chunk_document(
-                        parsed,
-                        doc_key=self._key(path),
+                        _server_set(parsed, provenance),
+                        doc_key=key,
                         source=display,
-                        path=self._key(path),
+                        path=key,
                         content_hash=digest,
                         chunk_size=self.settings.chunk_size,
                         chunk_overlap=self.settings.chunk_overlap,
+                        extra=provenance.metadata() if provenance else None,
                     )
+                    if max_chunks is not None and len(chunks) > max_chunks:
+                        reason = (
+                            f"too large: it would make {len(chunks):,} chunks, over the limit "
+                            f"of {max_chunks:,} per upload (MAX_UPLOAD_CHUNKS); split it into "
+                            "smaller documents"
+                        )
+                        logger.warning("ingest refused path=%s chunks=%d", display, len(chunks))
+                        report.failed.append(FailedFile(display, reason))
+                        continue
                     new_chunks.append((path, chunks, previous))
 
-        report.chunks_embedded = self._embed_and_write(new_chunks, report, progress)
+        report.chunks_embedded = self._embed_and_write(new_chunks, report, progress, checkpoint)
         for doc in vanished:
             if doc.path in {d.path for d in moved_from.values()}:
                 continue
@@ -319,9 +371,10 @@ class Indexer:
             return True
         return any(path.is_relative_to(folder) for folder in scope.folders)
 
-    @staticmethod
     def _match_renames(
-        pending: list[tuple[Path, str, IndexedDocument | None]], vanished: list[IndexedDocument]
+        self,
+        pending: list[tuple[Path, str, IndexedDocument | None]],
+        vanished: list[IndexedDocument],
     ) -> dict[str, IndexedDocument]:
         """New paths whose exact content was indexed under a path that no longer exists."""
         by_hash = {
@@ -330,6 +383,9 @@ class Indexer:
         moves: dict[str, IndexedDocument] = {}
         for path, digest, previous in pending:
             if previous is None and digest in by_hash:
+                # Into or out of uploads/ or faq/, provenance changes: index it anew.
+                if by_hash[digest].origin != origin_of(self._key(path)):
+                    continue
                 moves[str(path)] = by_hash.pop(digest)
         return moves
 
@@ -359,9 +415,11 @@ class Indexer:
         docs: list[tuple[Path, list[Chunk], IndexedDocument | None]],
         report: IngestReport,
         progress: ProgressCallback | None,
+        checkpoint: Checkpoint,
     ) -> int:
-        """Embed every chunk's sentences and heading, in rounds across documents; after each
-        round, write the documents it completed in one store write."""
+        """Embed every chunk's sentences and heading in rounds across documents, writing each
+        round in one store write; once a document's chunks are all stored, drop its previous
+        version. On IngestCancelled, the chunks of unfinished documents are removed again."""
         total = sum(len(chunks) for _, chunks, _ in docs)
         if total == 0:
             for path, _, previous in docs:  # parsed but empty: nothing to write
@@ -371,46 +429,47 @@ class Indexer:
         if progress:
             progress(0, total)
         queue = [(d, i) for d, (_, chunks, _) in enumerate(docs) for i in range(len(chunks))]
-        done_chunks: dict[int, list[_EmbeddedChunk]] = {d: [] for d in range(len(docs))}
+        stored = dict.fromkeys(range(len(docs)), 0)  # chunks written per document
         heading_cache: dict[str, list[float]] = {}
         done = 0
-        for start in range(0, len(queue), EMBED_BATCH):
-            batch = queue[start : start + EMBED_BATCH]
-            chunks = [docs[d][1][i] for d, i in batch]
-            embedded = _embed_chunks(embeddings, chunks, heading_cache)
-            complete: list[int] = []
-            for (d, _), item in zip(batch, embedded, strict=True):
-                done_chunks[d].append(item)
-                if len(done_chunks[d]) == len(docs[d][1]):
-                    complete.append(d)
-            # One store write per round, not per document: each embedded-Chroma upsert holds
-            # the GIL for tens of ms, and many in a row stalled answers for seconds
-            # (benchmarks/production_load.py, part 2).
-            self._write([(docs[d], done_chunks.pop(d)) for d in complete], report)
-            done += len(batch)
-            if progress:
-                progress(done, total)
-        self._write([(docs[d], done_chunks.pop(d)) for d in list(done_chunks)], report)
+        try:
+            for start in range(0, len(queue), EMBED_BATCH):
+                batch = queue[start : start + EMBED_BATCH]
+                chunks = [docs[d][1][i] for d, i in batch]
+                embedded = _embed_chunks(embeddings, chunks, heading_cache, checkpoint)
+                # One store write per round, not per document: each embedded-Chroma upsert
+                # holds the GIL for tens of ms, and many in a row stalled answers for seconds
+                # (benchmarks/production_load.py, part 2). A big document is written round
+                # by round too; answers only see it after the run (the retriever's snapshot
+                # is rebuilt then), and an interrupted one is repaired by the next run.
+                self._write(embedded, [docs[d][2] for d, _ in batch])
+                complete = []
+                for d, _ in batch:
+                    stored[d] += 1
+                    if stored[d] == len(docs[d][1]):
+                        complete.append(d)
+                self._finish([docs[d] for d in complete], report)
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+        except IngestCancelled:
+            self._drop_unfinished(docs, stored)
+            raise
+        self._finish([doc for doc in docs if not doc[1]], report)  # documents without chunks
         return total
 
     def _write(
-        self,
-        docs: list[tuple[tuple[Path, list[Chunk], IndexedDocument | None], list[_EmbeddedChunk]]],
-        report: IngestReport,
+        self, items: list[_EmbeddedChunk], previous: list[IndexedDocument | None]
     ) -> None:
-        """Store complete documents (sentences first, then chunks), then drop previous versions."""
-        if not docs:
-            return
-        items = [item for _, doc_items in docs for item in doc_items]
-        rewritten: list[str] = []
-        for (_, _, previous), doc_items in docs:
-            if previous is not None:
-                old = set(previous.chunk_ids)
-                rewritten += [item.chunk.id for item in doc_items if item.chunk.id in old]
+        """Store one round of chunks (sentences first, then the chunks that own them)."""
+        rewritten = [
+            item.chunk.id
+            for item, prev in zip(items, previous, strict=True)
+            if prev is not None and item.chunk.id in set(prev.chunk_ids)
+        ]
         if rewritten:
             # Same content, new model or format: its old sentences may number differently.
             self.store.delete_sentences(rewritten)
-        # New versions first, then drop the old: a crash in between is repaired next run.
         self.store.add_sentences([s for item in items for s in item.sentences])
         self.store.add(
             [item.chunk.id for item in items],
@@ -418,11 +477,39 @@ class Indexer:
             [{**item.chunk.metadata, "embedder": self.embedder} for item in items],
             [item.vector for item in items],
         )
-        for (path, doc_chunks, previous), _ in docs:
+
+    def _finish(
+        self, docs: list[tuple[Path, list[Chunk], IndexedDocument | None]], report: IngestReport
+    ) -> None:
+        """Documents whose new chunks are all stored: drop their previous versions (new first,
+        then the old: a crash in between is repaired by the next run)."""
+        for path, doc_chunks, previous in docs:
             if previous is not None:
                 keep = {c.id for c in doc_chunks}
                 self.store.delete([i for i in previous.chunk_ids if i not in keep])
             (report.updated if previous else report.added).append(self._display(path))
+
+    def _drop_unfinished(
+        self, docs: list[tuple[Path, list[Chunk], IndexedDocument | None]], stored: dict[int, int]
+    ) -> None:
+        """A stopped run: remove the new chunks of documents it did not finish, so the index
+        holds only complete documents (their previous versions are untouched)."""
+        for d, (_, doc_chunks, previous) in enumerate(docs):
+            if 0 < stored[d] < len(doc_chunks):
+                old = set(previous.chunk_ids) if previous is not None else set()
+                self.store.delete([c.id for c in doc_chunks[: stored[d]] if c.id not in old])
+
+    def forget(self, paths: Iterable[Path]) -> list[str]:
+        """Drop the chunks of documents whose files are gone (an undone upload); returns the
+        sources removed."""
+        indexed = self.store.documents()
+        removed = []
+        for path in paths:
+            doc = indexed.get(self._key(path.expanduser().resolve()))
+            if doc is not None:
+                self.store.delete(doc.chunk_ids)
+                removed.append(doc.source)
+        return removed
 
     def _delete_leftover_sentences(self) -> None:
         """Sentences whose chunk is gone (a run killed between the two deletes)."""
@@ -440,23 +527,38 @@ class _EmbeddedChunk:
     vector: list[float]
 
 
+def _in_calls(
+    embed: Callable[[list[str]], list[list[float]]], texts: list[str], checkpoint: Checkpoint
+) -> list[list[float]]:
+    """``embed(texts)`` in calls of EMBED_CALL texts, with ``checkpoint()`` before each."""
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), EMBED_CALL):
+        checkpoint()
+        vectors += embed(texts[start : start + EMBED_CALL])
+    return vectors
+
+
 def _embed_chunks(
-    embeddings: Embeddings, chunks: list[Chunk], heading_cache: dict[str, list[float]]
+    embeddings: Embeddings,
+    chunks: list[Chunk],
+    heading_cache: dict[str, list[float]],
+    checkpoint: Checkpoint = lambda: None,
 ) -> list[_EmbeddedChunk]:
-    """Embed each chunk's heading (as a question) and sentences (as passages) in two calls.
+    """Embed each chunk's heading (as a question) and sentences (as passages).
 
     The chunk's own vector is the normalised mean of its sentence vectors: one embedding pass
     over the text instead of two, and a chunk is near a question when its sentences are.
     """
     headings = [c.heading for c in chunks]
     new_headings = list(dict.fromkeys(h for h in headings if h and h not in heading_cache))
-    for heading, vector in zip(
-        new_headings, embed_questions(embeddings, new_headings), strict=True
-    ):
+    heading_vectors = _in_calls(
+        lambda texts: embed_questions(embeddings, texts), new_headings, checkpoint
+    )
+    for heading, vector in zip(new_headings, heading_vectors, strict=True):
         heading_cache[heading] = vector
     sentence_lists = [c.sentences or [c.text] for c in chunks]
     flat = [s for sentences in sentence_lists for s in sentences]
-    vectors = embeddings.embed_documents(flat) if flat else []
+    vectors = _in_calls(embeddings.embed_documents, flat, checkpoint)
     result: list[_EmbeddedChunk] = []
     offset = 0
     for chunk, heading, sentences in zip(chunks, headings, sentence_lists, strict=True):
@@ -473,3 +575,15 @@ def _embed_chunks(
         ]
         result.append(_EmbeddedChunk(chunk, records, (mean / norm).tolist()))
     return result
+
+
+def _server_set(doc: ParsedDocument, provenance: Provenance | None) -> ParsedDocument:
+    """A staff-published document as the server vouches for it: its title and language stay
+    (staff saw them), but its date is the day it was published, it claims no topic (so it
+    never stands in for a curated topic such as membership) and no sources of its own."""
+    if provenance is None:
+        return doc
+    doc.topic = ""
+    doc.last_verified = provenance.added_on
+    doc.sources = []
+    return doc

@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 import multiprocessing as mp
 import re
+import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -19,7 +21,7 @@ from typing import Self
 
 import yaml
 
-from bot.errors import IngestError
+from bot.errors import IngestCancelled, IngestError
 from bot.rag.text import detect_language
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"})
@@ -28,6 +30,8 @@ DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 150
 WORKER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 WORKER_START_TIMEOUT = 120.0
+# While waiting for the worker, check this often whether the run was asked to stop.
+CANCEL_POLL_SECONDS = 0.2
 # Front matter may list sources; more than this is not a real document's citation list.
 MAX_SOURCES = 100
 
@@ -510,9 +514,13 @@ def _worker_main(conn: Connection, max_bytes: int) -> None:
 class ParserPool:
     """Parses files one at a time in a worker process, killing it when a file takes too long."""
 
-    def __init__(self, max_bytes: int, timeout: float) -> None:
+    def __init__(
+        self, max_bytes: int, timeout: float, cancel: threading.Event | None = None
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # When set while waiting for the worker: kill it and raise IngestCancelled.
+        self.cancel = cancel
         self._ctx = mp.get_context("spawn")
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
@@ -526,11 +534,24 @@ class ParserPool:
             self._proc.start()
             child.close()
             self._conn = parent
-            if not parent.poll(WORKER_START_TIMEOUT):
+            if not self._wait(parent, WORKER_START_TIMEOUT):
                 self._kill()
                 raise IngestError("parser worker did not start")
             parent.recv()  # ("ready", None)
         return self._conn
+
+    def _wait(self, conn: Connection, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the worker to answer; IngestCancelled when told to stop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if conn.poll(max(0.0, min(left, CANCEL_POLL_SECONDS))):
+                return True
+            if self.cancel is not None and self.cancel.is_set():
+                self._kill()
+                raise IngestCancelled("ingestion stopped: the service is shutting down")
+            if left <= 0:
+                return False
 
     def _kill(self) -> None:
         if self._proc is not None:
@@ -545,7 +566,7 @@ class ParserPool:
         try:
             conn = self._start()
             conn.send(str(path))
-            if not conn.poll(self.timeout):
+            if not self._wait(conn, self.timeout):
                 self._kill()
                 raise IngestError(f"parser timed out after {self.timeout:g} s")
             status, payload = conn.recv()

@@ -49,6 +49,10 @@ class IndexedDocument:
     expected_chunks: int = 0
     # The embedding model and index format each chunk was written with (see Indexer).
     embedders: set[str] = field(default_factory=set)
+    # Server-set provenance of staff uploads and saved FAQs (bot/rag/provenance.py).
+    origin: str = ""
+    added_by: str = ""
+    added_on: str = ""
 
     @property
     def complete(self) -> bool:
@@ -285,6 +289,9 @@ class KnowledgeStore:
                     topic=str(meta.get("topic", "")),
                     last_verified=str(meta.get("last_verified", "")),
                     expected_chunks=int(meta.get("chunk_count", 0)),
+                    origin=str(meta.get("origin", "")),
+                    added_by=str(meta.get("added_by", "")),
+                    added_on=str(meta.get("added_on", "")),
                 )
             doc.content_hashes.add(str(meta.get("content_hash", "")))
             doc.embedders.add(str(meta.get("embedder", "")))

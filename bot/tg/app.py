@@ -96,6 +96,8 @@ def build_application(
         CallbackQueryHandler(founders.ask_example, pattern=founders.EXAMPLE_PATTERN),
         CallbackQueryHandler(handoff.request_handoff, pattern=handoff.HANDOFF_PATTERN),
         CallbackQueryHandler(handoff.save_faq, pattern=handoff.FAQ_PATTERN),
+        CallbackQueryHandler(handoff.choose_faq_wording, pattern=handoff.FAQ_CHOICE_PATTERN),
+        CallbackQueryHandler(staff.undo_button, pattern=staff.UNDO_PATTERN),
         # Founders' commands.
         CommandHandler(["start", "help"], founders.greet, filters=new),
         CommandHandler("lang", founders.choose_language, filters=new),
@@ -103,6 +105,8 @@ def build_application(
         CommandHandler("resolve", handoff.resolve_handoff, filters=new & in_staff_chat),
         CommandHandler("sources", staff.list_sources, filters=new),
         CommandHandler("reindex", staff.reindex, filters=new),
+        CommandHandler("changes", staff.list_changes, filters=new),
+        CommandHandler("undo", staff.undo_last, filters=new),
         CommandHandler("gaps", staff.show_gaps, filters=new),
         CommandHandler("stats", staff.show_stats, filters=new),
         MessageHandler(new & filters.Document.ALL & documents_welcome, staff.receive_document),

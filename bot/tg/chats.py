@@ -2,8 +2,8 @@
 
 Everything a conversation needs after a restart lives here or in ``StateStore``, never in
 memory: the chat's language, the 👎 waiting for its "what was wrong?" reply, the sources of
-each answer (for the hand-off), the founder's forum topic and which staff-chat message
-belongs to which hand-off.
+each answer (for the hand-off), the founder's forum topic, which staff-chat message
+belongs to which hand-off, and the FAQ drafts waiting for staff to confirm their question.
 """
 
 from __future__ import annotations
@@ -57,6 +57,33 @@ tg_staff_posts = Table(
     Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("handoff_id", Integer, nullable=False, index=True),
 )
+
+
+# "Save as FAQ" pressed: the staff answer waits for the question it answers, which staff
+# confirm (the founder's wording, shown for review) or write as a reply to the bot's prompt.
+tg_faq_drafts = Table(
+    "tg_faq_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handoff_id", Integer, nullable=False),
+    Column("staff_message_id", Integer, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("prompt_message_id", BigInteger, nullable=True),
+    Column("state", String(12), nullable=False),  # open | saved | cancelled
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class FaqDraft:
+    """A staff answer on its way to becoming an FAQ."""
+
+    id: int
+    handoff_id: int
+    staff_message_id: int
+    chat_id: int | None
+    prompt_message_id: int | None
+    state: str
 
 
 @dataclass(frozen=True)
@@ -176,3 +203,53 @@ class ChatStore:
                     tg_staff_posts.c.chat_id == chat_id, tg_staff_posts.c.message_id == message_id
                 )
             ).scalar()
+
+    # --- FAQ drafts --------------------------------------------------------------------------
+
+    def open_faq_draft(self, handoff_id: int, staff_message_id: int) -> int:
+        """Start a draft for one staff answer; returns its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(tg_faq_drafts).values(
+                    handoff_id=handoff_id, staff_message_id=staff_message_id, state="open",
+                    created_at=utcnow(),
+                )
+            )  # fmt: skip
+            return int(result.inserted_primary_key[0])
+
+    def set_faq_prompt(self, draft_id: int, chat_id: int, message_id: int) -> None:
+        """Remember the bot's question prompt of a draft (replies to it are the question)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(tg_faq_drafts)
+                .where(tg_faq_drafts.c.id == draft_id)
+                .values(chat_id=chat_id, prompt_message_id=message_id)
+            )
+
+    def faq_draft(self, draft_id: int) -> FaqDraft | None:
+        """A draft by id."""
+        return self._draft(tg_faq_drafts.c.id == draft_id)
+
+    def faq_draft_of_prompt(self, chat_id: int, message_id: int) -> FaqDraft | None:
+        """The draft whose prompt is this staff-chat message, if any."""
+        return self._draft(
+            (tg_faq_drafts.c.chat_id == chat_id) & (tg_faq_drafts.c.prompt_message_id == message_id)
+        )
+
+    def _draft(self, where) -> FaqDraft | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tg_faq_drafts).where(where)).first()
+        if row is None:
+            return None
+        return FaqDraft(row.id, row.handoff_id, row.staff_message_id, row.chat_id,
+                        row.prompt_message_id, row.state)  # fmt: skip
+
+    def close_faq_draft(self, draft_id: int, state: str) -> bool:
+        """Mark an open draft saved or cancelled; False if it was not open (one save only)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(tg_faq_drafts)
+                .where(tg_faq_drafts.c.id == draft_id, tg_faq_drafts.c.state == "open")
+                .values(state=state)
+            )
+            return result.rowcount > 0

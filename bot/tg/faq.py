@@ -1,4 +1,9 @@
-"""Staff answers turned into reviewed FAQ files under knowledge/faq/, and safe upload names."""
+"""Staff answers turned into reviewed FAQ files under knowledge/faq/, and safe upload names.
+
+An FAQ is the staff member's answer under a question the staff member confirmed or wrote:
+the founder's wording is only shown for review (a hand-off question is anonymous text and
+may be stuffed with keywords to take over other answers), never used as a heading unseen.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,18 @@ import yaml
 FAQ_FOLDER = "faq"
 FAQ_SOURCE = "Hub staff answer via Telegram"
 MAX_SLUG = 60
+# An FAQ's question is one heading line: a founder's question is rarely longer.
+MAX_QUESTION_CHARS = 200
+MIN_QUESTION_CHARS = 5
+
+
+def faq_question(text: str | None) -> str | None:
+    """``text`` as an FAQ heading (one line, spaces collapsed), or None when it cannot be one
+    (empty, a command, too short or over MAX_QUESTION_CHARS)."""
+    line = " ".join(unicodedata.normalize("NFC", text or "").split())
+    if not MIN_QUESTION_CHARS <= len(line) <= MAX_QUESTION_CHARS or line.startswith("/"):
+        return None
+    return line
 
 
 def slugify(text: str, fallback: str) -> str:
@@ -35,11 +52,14 @@ def safe_file_name(name: str | None, fallback: str) -> str:
 def faq_markdown(
     question: str, answer: str, language: str, approved_by: str, now: dt.datetime
 ) -> str:
-    """A reviewed FAQ document: front matter, then "# question", "## question", the answer."""
+    """A reviewed FAQ document: front matter, then "# question", "## question", the answer.
+
+    The indexer takes the date and provenance of files in faq/ from the server's change log,
+    not from this front matter (which records the same facts for people reading the file).
+    """
     front = {
         "title": question,
         "language": language,
-        "topic": "faq",
         "sources": [FAQ_SOURCE],
         "last_verified": now.date().isoformat(),
         "approved_by": approved_by,
@@ -51,26 +71,7 @@ def faq_markdown(
     return f"---\n{header}---\n\n# {heading}\n\n## {heading}\n\n{answer.strip()}\n"
 
 
-def write_faq(
-    knowledge_dir: Path,
-    question: str,
-    answer: str,
-    language: str,
-    approved_by: str,
-    now: dt.datetime | None = None,
-) -> Path:
-    """Write knowledge/faq/<date>-<slug>.md (never overwriting another FAQ) and return it."""
-    now = now or dt.datetime.now(dt.UTC)
-    folder = knowledge_dir / FAQ_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    base = f"{now.date().isoformat()}-{slugify(question, 'staff-answer')}"
-    text = faq_markdown(question, answer, language, approved_by, now)
-    for attempt in range(1, 1000):
-        path = folder / (f"{base}.md" if attempt == 1 else f"{base}-{attempt}.md")
-        try:
-            with path.open("x", encoding="utf-8") as handle:  # "x": fail instead of overwrite
-                handle.write(text)
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"too many FAQ files named {base}*.md in {folder}")
+def faq_file_stem(question: str, now: dt.datetime) -> str:
+    """``<date>-<slug>``: the FAQ's file name without ``.md`` (the publisher never overwrites
+    another FAQ: a taken name gets ``-2``, ``-3`` …)."""
+    return f"{now.date().isoformat()}-{slugify(question, 'staff-answer')}"

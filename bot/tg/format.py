@@ -124,11 +124,14 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def source_line(source: Source, lang: str) -> str:
-    """One cited source: title, section and the date it was last verified."""
+    """One cited source: title, section and where it came from — staff-published documents
+    say so with the server's date, the curated ones the date they were last verified."""
     line = f"• <b>{escape(_short(source.title or source.source))}</b>"
     if source.section and source.section != source.title:
         line += f" — {escape(_short(source.section))}"
-    if source.last_verified:
+    if source.origin in ("upload", "faq"):
+        line += f" <i>{_origin_note(source, lang).strip()}</i>"
+    elif source.last_verified:
         line += f" <i>({escape(t('verified', lang))} {escape(source.last_verified)})</i>"
     return line
 
@@ -141,10 +144,22 @@ def sources_list(sources: Sequence[Source], lang: str) -> str:
 
 
 def sources_summary(sources: Sequence[Source], lang: str) -> str:
-    """One compact line naming the documents an answer comes from ("Sources: A · B")."""
+    """One compact line naming the documents an answer comes from ("Sources: A · B"); a
+    staff-published one says so ("B (uploaded by staff on 2026-11-27)")."""
+    first = {s.title or s.source: s for s in reversed(sources)}
     titles = list(dict.fromkeys(s.title or s.source for s in sources))
-    shown = " · ".join(escape(_short(title, COMPACT_TITLE)) for title in titles)
+    shown = " · ".join(
+        escape(_short(title, COMPACT_TITLE)) + _origin_note(first[title], lang)
+        for title in titles
+    )
     return f"<i>{escape(t('sources', lang))}: {shown}</i>"
+
+
+def _origin_note(source: Source, lang: str) -> str:
+    """" (uploaded by staff on <date>)" for a staff-published source, else ""."""
+    if source.origin not in ("upload", "faq"):
+        return ""
+    return f" ({escape(t(f'origin_{source.origin}', lang, date=source.added_on or '?'))})"
 
 
 def clip_html(text: str, limit: int) -> str:

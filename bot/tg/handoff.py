@@ -9,7 +9,7 @@ so a restart in the middle of a conversation loses nothing.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import re
 from html import escape
@@ -22,12 +22,14 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.errors import ConfigError
-from bot.metrics import tracked_ingest
+from bot.publish import PublishError, publisher_for
 from bot.rag.answer import Source
+from bot.rag.provenance import utc_now
 from bot.state import Handoff
+from bot.tg.chats import FaqDraft
 from bot.tg.deps import (
     CHANNEL,
     Context,
@@ -38,14 +40,17 @@ from bot.tg.deps import (
     is_staff,
     user_language,
 )
-from bot.tg.faq import write_faq
-from bot.tg.format import ingest_summary, pack, source_line, text_blocks
+from bot.tg.faq import MAX_QUESTION_CHARS, faq_file_stem, faq_markdown, faq_question
+from bot.tg.format import pack, source_line, text_blocks
 from bot.tg.i18n import LANGUAGES, t
+from bot.tg.staff import follow_job, job_result_html, staff_name, undo_markup
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_PATTERN = r"^ho:(\d+)$"
 FAQ_PATTERN = r"^faq:(\d+):(\d+)$"
+# The FAQ prompt's buttons: use the founder's wording as the question, or cancel.
+FAQ_CHOICE_PATTERN = r"^faq(use|no):(\d+)$"
 TOPIC_NAME_MAX = 128
 CLIP_QUESTION = 1000
 CLIP_ANSWER = 1500
@@ -97,6 +102,8 @@ async def relay_staff_reply(update: Update, context: Context) -> None:
     d, message = deps(context), update.effective_message
     if message.from_user is None or message.from_user.is_bot:
         return
+    if await faq_question_reply(update, context):  # the question of an FAQ being saved
+        return
     handoff = find_handoff(message, d)
     if handoff is None:  # ordinary conversation among staff
         return
@@ -145,7 +152,12 @@ async def resolve_handoff(update: Update, context: Context) -> None:
 
 
 async def save_faq(update: Update, context: Context) -> None:
-    """Write a relayed staff answer to knowledge/faq/ as a reviewed FAQ and ingest it."""
+    """"Save as FAQ" under a relayed staff answer: ask which question it answers.
+
+    The founder's text is shown for review only: a hand-off question is anonymous input (it
+    may be stuffed with keywords to take over other answers), so it becomes the FAQ's heading
+    only when a staff member chooses it, or staff reply with the question in their words.
+    """
     d, query, user = deps(context), update.callback_query, update.effective_user
     if not is_staff(user, d.settings):
         await query.answer(t("staff_only", user_language(update, d)), show_alert=True)
@@ -156,22 +168,123 @@ async def save_faq(update: Update, context: Context) -> None:
     if handoff is None or staff_answer is None:
         await query.answer("That staff answer is no longer available.", show_alert=True)
         return
-    await query.answer("Saving as FAQ…")
+    await query.answer()
     await query.edit_message_reply_markup(None)  # one press only: a second would duplicate
-    path = await asyncio.to_thread(
-        write_faq,
-        d.settings.knowledge_dir,
-        handoff.question,
-        str(staff_answer["text"]),
-        handoff.language,
-        f"{user.full_name} (Telegram id {user.id})",
+    draft = d.chats.open_faq_draft(handoff.id, int(staff_answer["id"]))
+    usable = faq_question(handoff.question) is not None
+    buttons = [InlineKeyboardButton("Cancel", callback_data=f"faqno:{draft}")]
+    if usable:
+        buttons.insert(
+            0, InlineKeyboardButton("Use the founder's wording", callback_data=f"faquse:{draft}")
+        )
+    prompt = await query.message.reply_html(
+        faq_prompt_html(handoff.question, usable), reply_markup=InlineKeyboardMarkup([buttons])
     )
-    report = await asyncio.to_thread(
-        tracked_ingest, d.metrics, "telegram_faq", d.assistant, lambda: d.assistant.ingest([path])
-    )
-    shown = path.relative_to(d.settings.knowledge_dir).as_posix()
-    await query.message.reply_html(
-        f"✓ Saved as FAQ <code>{escape(shown)}</code>\n{ingest_summary(report)}"
+    d.chats.set_faq_prompt(draft, prompt.chat_id, prompt.message_id)
+
+
+def faq_prompt_html(founder_text: str, usable: bool) -> str:
+    """The bot's question to staff: which question does the saved answer answer?"""
+    lines = [
+        "📝 <b>Save as FAQ: which question does this answer answer?</b>",
+        "Founders' questions are matched against it, and it becomes the FAQ's heading.",
+        "",
+        "The founder wrote (shown for your review; it is not used unless you choose it):",
+        f"<blockquote>{escape(clip(founder_text, CLIP_QUESTION))}</blockquote>",
+        "",
+        f"<b>Reply to this message</b> with the question as founders would ask it "
+        f"(one line, at most {MAX_QUESTION_CHARS} characters)"
+        + (", or use the founder's wording as it is." if usable else "."),
+    ]
+    if not usable:
+        lines.append(
+            f"<i>The founder's text cannot be a heading as it is (over {MAX_QUESTION_CHARS} "
+            "characters, or too short).</i>"
+        )
+    return "\n".join(lines)
+
+
+async def choose_faq_wording(update: Update, context: Context) -> None:
+    """The FAQ prompt's buttons: the founder's wording as the question, or cancel."""
+    d, query, user = deps(context), update.callback_query, update.effective_user
+    if not is_staff(user, d.settings):
+        await query.answer(t("staff_only", user_language(update, d)), show_alert=True)
+        return
+    match = re.match(FAQ_CHOICE_PATTERN, query.data or "")
+    draft = d.chats.faq_draft(int(match.group(2))) if match else None
+    if draft is None or draft.state != "open":
+        await query.answer("This FAQ was already saved or cancelled.", show_alert=True)
+        return
+    if match.group(1) == "no":
+        await query.answer()
+        if d.chats.close_faq_draft(draft.id, "cancelled"):
+            await query.edit_message_text("FAQ not saved.")
+        return
+    handoff = d.state.handoff(draft.handoff_id)
+    question = faq_question(handoff.question) if handoff else None
+    if question is None:
+        await query.answer("Reply with the question instead.", show_alert=True)
+        return
+    await query.answer("Saving as FAQ…")
+    await publish_faq(d, draft, question, staff_name(user), query.message)
+
+
+async def faq_question_reply(update: Update, context: Context) -> bool:
+    """A staff reply to an FAQ prompt: the question, in the staff member's words. True when
+    the message was such a reply (it is then never relayed to the founder)."""
+    d, message = deps(context), update.effective_message
+    reply = message.reply_to_message
+    if reply is None:
+        return False
+    draft = d.chats.faq_draft_of_prompt(message.chat_id, reply.message_id)
+    if draft is None:
+        return False
+    if not is_staff(message.from_user, d.settings):
+        await message.reply_html("Only staff on STAFF_USER_IDS can save FAQs; nothing was saved.")
+        return True
+    if draft.state != "open":
+        await message.reply_html("This FAQ was already saved or cancelled; nothing changed.")
+        return True
+    question = faq_question(message.text)
+    if question is None:
+        await message.reply_html(escape(
+            f"Please reply with the question in one line of 5 to {MAX_QUESTION_CHARS} "
+            "characters; nothing was saved yet."
+        ))  # fmt: skip
+        return True
+    await publish_faq(d, draft, question, staff_name(message.from_user), message)
+    return True
+
+
+async def publish_faq(d: Deps, draft: FaqDraft, question: str, by: str, where: Message) -> None:
+    """Write the staff answer under the confirmed question to knowledge/faq/ and index it."""
+    handoff = d.state.handoff(draft.handoff_id)
+    answer = staff_message(d, draft.handoff_id, draft.staff_message_id) if handoff else None
+    if handoff is None or answer is None:
+        await where.reply_html("That staff answer is no longer available; nothing was saved.")
+        return
+    if not d.chats.close_faq_draft(draft.id, "saved"):  # a second click or reply: once only
+        await where.reply_html("This FAQ was already saved or cancelled; nothing changed.")
+        return
+    if draft.chat_id is not None and draft.prompt_message_id is not None:
+        with contextlib.suppress(TelegramError):
+            await where.get_bot().edit_message_reply_markup(
+                draft.chat_id, draft.prompt_message_id, reply_markup=None
+            )
+    now = utc_now()
+    text = faq_markdown(question, str(answer["text"]), handoff.language, by, now)
+    try:
+        job = publisher_for(d.assistant).save_faq(
+            text, faq_file_stem(question, now), by, "telegram_faq"
+        )
+    except PublishError as exc:
+        await where.reply_html(escape(f"Not saved: {exc.message}"))
+        return
+    status = await where.reply_html(f"⏳ Saving as FAQ: “{escape(question)}”…")
+    await follow_job(status, job)
+    head = "✓ Saved as FAQ" if job.state == "done" else "✗ FAQ not saved"
+    await where.reply_html(
+        f"{head}: “{escape(question)}”\n{job_result_html(job)}", reply_markup=undo_markup(job)
     )
 
 
@@ -346,6 +459,8 @@ def source_from_dict(data: dict[str, object]) -> Source:
         score=float(data.get("score", 0.0) or 0.0),  # type: ignore[arg-type]
         language=str(data.get("language", "")),
         last_verified=str(data.get("last_verified", "")),
+        origin=str(data.get("origin", "")),
+        added_on=str(data.get("added_on", "")),
     )
 
 

@@ -106,6 +106,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "この回答がご質問に合っているか確かではありません。ハブのスタッフに確認するには"
         "「{button}」を押してください。",
     },
+    # Where a source came from when staff published it (bot/rag/provenance.py).
+    "origin_upload": {
+        "en": "uploaded by staff on {date}",
+        "ko": "{date} 직원이 올린 문서",
+        "vi": "nhân viên tải lên ngày {date}",
+        "ja": "{date}にスタッフがアップロード",
+    },
+    "origin_faq": {
+        "en": "saved from a staff answer on {date}",
+        "ko": "{date} 직원 답변에서 저장",
+        "vi": "lưu từ câu trả lời của nhân viên ngày {date}",
+        "ja": "{date}のスタッフの回答から保存",
+    },
     "ask_staff": {
         "en": "Ask a staff member",
         "ko": "담당자에게 문의",

@@ -1,13 +1,15 @@
-"""Admin endpoints behind a bearer token: knowledge upload/delete, re-index, sources, gaps, stats."""
+"""Admin endpoints behind a bearer token: knowledge upload/delete, re-index, sources, gaps, stats.
+
+An upload returns at once (202) with a job: indexing runs in the background (bot/publish.py),
+``GET /api/admin/jobs/{id}`` shows its progress and outcome; ``GET /api/admin/changes`` lists
+the recent staff changes and ``POST /api/admin/changes/undo`` undoes the last one.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hmac
 import logging
-import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -20,7 +22,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Settings
+from bot.errors import IngestCancelled
 from bot.metrics import Metrics, metrics_for, tracked_ingest
+from bot.publish import Publisher, PublishError, publisher_for
 from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
@@ -37,6 +41,8 @@ MAX_SOURCE_CHARS = 1024
 # Wrong admin tokens a client may send per window before every admin request is 429.
 ADMIN_MAX_FAILURES = 10
 ADMIN_FAILURE_WINDOW = 15 * 60.0
+# Who a change made through the admin API is recorded as (the API has one shared token).
+ADMIN_AUTHOR = "admin page"
 # Multipart framing around the file: boundaries, part headers, small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -94,9 +100,16 @@ def admin_router(
     """The /api/admin routes, all guarded by the admin token; every ingestion is recorded."""
     metrics = metrics if metrics is not None else metrics_for(assistant)
 
+    def publisher() -> Publisher:
+        """The assistant's publishing queue (shared with Telegram), made on first use."""
+        return publisher_for(assistant)
+
     def ingest(trigger: str, paths: list[Path] | None = None) -> IngestReport:
         """Runs in a worker thread: one recorded ingestion of ``paths`` (None: everything)."""
-        return tracked_ingest(metrics, trigger, assistant, lambda: assistant.ingest(paths))
+        try:
+            return tracked_ingest(metrics, trigger, assistant, lambda: assistant.ingest(paths))
+        except IngestCancelled as exc:
+            raise HTTPException(503, "the service is stopping; run it again after the restart") from exc
 
     router = APIRouter(
         prefix="/api/admin",
@@ -108,7 +121,9 @@ def admin_router(
 
     @router.post(
         "/documents",
-        summary="Upload a knowledge document (multipart field 'file') and index it",
+        status_code=202,
+        summary="Upload a knowledge document (multipart field 'file'); it is indexed in the "
+        "background",
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -125,7 +140,8 @@ def admin_router(
         },
     )
     async def upload_document(request: Request) -> JSONResponse:
-        """Store the file under knowledge/uploads/ and ingest it; 422 with the reason if it fails."""
+        """Receive the file, then publish it as uploads/<name> in the background: 202 with the
+        job (poll ``status_url``); a bad name, type or size is refused at once."""
         limit = settings.max_file_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
@@ -134,37 +150,67 @@ def admin_router(
             boundary = boundary_of(request.headers.get("content-type", ""))
         except UploadError as exc:
             raise HTTPException(exc.status, exc.message) from exc
-        folder = knowledge_root / UPLOADS_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
-        # A dot-name: the indexer never picks up a half-written upload.
-        partial = folder / f".upload-{uuid.uuid4().hex}.part"
+        # Received under knowledge/.changes/incoming: the indexer never reads it half-written.
+        received = publisher().incoming()
         try:
-            with partial.open("wb") as sink:
+            with received.open("wb") as sink:
                 uploaded = await read_single_file(request.stream(), boundary, sink, limit)
             name = safe_filename(uploaded.filename)
             if uploaded.size == 0:
                 raise UploadError("the file is empty", 422)
-            target = folder / name
-            report = await run_in_threadpool(
-                tracked_ingest,
-                metrics,
-                "admin_upload",
-                assistant,
-                lambda: _install_and_ingest(assistant, partial, target),
-            )
+            job = publisher().upload(received, name, ADMIN_AUTHOR, "admin_upload")
         except UploadError as exc:
+            received.unlink(missing_ok=True)
             raise HTTPException(exc.status, exc.message) from exc
-        finally:
-            partial.unlink(missing_ok=True)
-        body = _report(report)
-        if report.failed:
-            reason = "; ".join(f.reason for f in report.failed)
-            logger.info("upload refused name=%s reason=%s", name, reason)
-            return JSONResponse(
-                {"detail": f"{name} could not be indexed: {reason}", "report": body}, 422
-            )
-        logger.info("upload indexed name=%s chunks=%d", name, report.chunks_embedded)
-        return JSONResponse({**body, "source": f"{UPLOADS_FOLDER}/{name}"})
+        except PublishError as exc:
+            received.unlink(missing_ok=True)
+            raise HTTPException(exc.status, exc.message) from exc
+        except BaseException:
+            received.unlink(missing_ok=True)
+            raise
+        logger.info("upload queued name=%s job=%s", name, job.id)
+        return JSONResponse(
+            {
+                **job.to_dict(),
+                "status_url": f"/api/admin/jobs/{job.id}",
+            },
+            202,
+        )
+
+    @router.get("/jobs", summary="Recent upload, FAQ and undo jobs, newest first")
+    async def jobs() -> list[dict[str, object]]:
+        """State and progress of the recent publishing jobs."""
+        return [job.to_dict() for job in publisher().jobs()]
+
+    @router.get("/jobs/{job_id}", summary="One publishing job: state, progress, outcome")
+    async def job_status(job_id: str) -> dict[str, object]:
+        """``state``: queued, running (``done``/``total`` chunks), done, failed or cancelled
+        (``message`` says why)."""
+        job = publisher().job(job_id[:64])
+        if job is None:
+            raise HTTPException(404, "no such job (finished jobs are kept for a while only)")
+        return job.to_dict()
+
+    @router.get("/changes", summary="Recent staff changes (uploads, saved FAQs, undos)")
+    async def changes() -> dict[str, object]:
+        """Newest first; ``undoable`` is what "undo" would undo now."""
+        listed = await run_in_threadpool(publisher().changes)
+        last = await run_in_threadpool(publisher().last_undoable)
+        return {
+            "changes": [c.to_dict() for c in listed],
+            "undoable": last.to_dict() if last is not None else None,
+        }
+
+    @router.post("/changes/undo", status_code=202, summary="Undo the last change (or one by id)")
+    async def undo(body: UndoRequest | None = None) -> JSONResponse:
+        """Removes an uploaded or saved document from the folder and the answers, or puts back
+        the version it replaced; the removed file is kept in knowledge/.changes/backups."""
+        change = body.change if body is not None else None
+        try:
+            job = await run_in_threadpool(publisher().undo, ADMIN_AUTHOR, "admin_undo", change)
+        except PublishError as exc:
+            raise HTTPException(exc.status, exc.message) from exc
+        return JSONResponse({**job.to_dict(), "status_url": f"/api/admin/jobs/{job.id}"}, 202)
 
     @router.delete("/documents", summary="Delete a knowledge document and drop its chunks")
     async def delete_document(
@@ -218,6 +264,9 @@ def admin_router(
                 "language": d.language,
                 "topic": d.topic,
                 "last_verified": d.last_verified,
+                "origin": d.origin,
+                "added_by": d.added_by,
+                "added_on": d.added_on,
                 "chunks": len(d.chunk_ids),
             }
             for d in docs
@@ -332,6 +381,12 @@ def stale_documents(
     return [row for _, row in sorted(flagged, key=lambda item: item[0])]
 
 
+class UndoRequest(BaseModel):
+    """Body of `POST /api/admin/changes/undo`; no body (or no id) undoes the last change."""
+
+    change: str | None = Field(default=None, max_length=64)
+
+
 class IngestRequest(BaseModel):
     """Paths for `POST /api/admin/ingest`; empty means the whole knowledge folder."""
 
@@ -368,31 +423,3 @@ def _resolve_source(root: Path, source: str) -> Path:
     if target.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise HTTPException(400, f"not a knowledge document: {source}")
     return target
-
-
-def _install_and_ingest(assistant: Assistant, partial: Path, target: Path) -> IngestReport:
-    """Move the upload into place and index it; a failed upload leaves the old file as it was."""
-    backup = target.with_name(f".{target.name}.{uuid.uuid4().hex}.bak")
-    had_previous = target.exists()
-    if had_previous:
-        os.replace(target, backup)
-    os.replace(partial, target)
-    try:
-        report = assistant.ingest([target])
-    except BaseException:
-        _restore(target, backup, had_previous)
-        raise
-    if report.failed:
-        # Keep the index and the folder in step: the bad file goes, the previous one returns.
-        _restore(target, backup, had_previous)
-    elif had_previous:
-        backup.unlink(missing_ok=True)
-    return report
-
-
-def _restore(target: Path, backup: Path, had_previous: bool) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if had_previous:
-            os.replace(backup, target)
-        else:
-            target.unlink()

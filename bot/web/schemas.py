@@ -61,6 +61,12 @@ class SourceOut(BaseModel):
     score: float
     language: str
     last_verified: str
+    origin: Literal["", "upload", "faq"] = Field(
+        default="",
+        description="upload: a document uploaded by staff; faq: a staff answer saved from a "
+        "hand-off; empty: the curated knowledge base",
+    )
+    added_on: str = Field(default="", description="date staff published it (server clock)")
 
 
 class AskResponse(BaseModel):

@@ -3,6 +3,7 @@ the knowledge base and the state database, and a service that outlives a Chroma 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import shutil
@@ -159,12 +160,18 @@ async def test_two_replicas_share_knowledge_state_and_telegram_load(
             b"# Zebracorn test kit\n\n## Where is the zebracorn test kit?\n\n"
             b"The zebracorn test kit is kept in room Z-42.\n"
         ))  # fmt: skip
-        assert status == 200, report
+        assert status == 202, report
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        end = time.monotonic() + 300
+        while report["state"] in ("queued", "running"):  # indexed in the background
+            assert time.monotonic() < end, report
+            await asyncio.sleep(0.2)  # polling interval of another process's state
+            status, report = request(ports[0], report["status_url"], headers=auth)
+        assert report["state"] == "done", report
         status, answer = request(ports[1], "/api/ask", {"question": "Where is the zebracorn kit?"})
         assert status == 200 and answer["answered"] and "Z-42" in answer["answer"]
 
         # One state database: replica 2's staff view counts the questions replica 1 logged.
-        auth = {"Authorization": f"Bearer {ADMIN}"}
         status, stats = request(ports[1], "/api/admin/stats", headers=auth)
         assert status == 200
         assert stats["languages"]["ko"]["questions"] == 4  # 2 web + 2 Telegram

@@ -1,3 +1,8 @@
 """Fixtures of the robustness tests: the Telegram ones are shared with tests/tg."""
 
-from tests.tg.conftest import api, service, tg_settings  # noqa: F401 - fixtures re-exported
+from tests.tg.conftest import (  # noqa: F401 - fixtures re-exported
+    api,
+    service,
+    tg_assistant,
+    tg_settings,
+)

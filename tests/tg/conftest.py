@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.tg.app import TelegramService
-from tests.conftest import make_settings
+from tests.conftest import KNOWLEDGE, make_settings
 from tests.tg.fake_bot_api import Call, FakeBotAPI, message_update, user_json
 
 # Shaped like a real token, so the generic redaction patterns would recognise it too.
@@ -40,9 +41,11 @@ def tg_settings(indexed_settings: Settings, tmp_path: Path, api: FakeBotAPI) -> 
 def tg_settings_for(
     indexed_settings: Settings, tmp_path: Path, api: FakeBotAPI, **overrides: object
 ) -> Settings:
-    """Settings on the private index copy, writing uploads and FAQs to tmp_path/knowledge."""
+    """Settings on the private index copy and a private copy of knowledge/ (tmp_path/knowledge),
+    where uploads and FAQs are written."""
     knowledge = tmp_path / "knowledge"
-    knowledge.mkdir(exist_ok=True)
+    if not knowledge.exists():
+        shutil.copytree(KNOWLEDGE, knowledge)
     values: dict[str, Any] = {
         "telegram_bot_token": SecretStr(TOKEN),
         "telegram_base_url": api.base_url,
@@ -54,9 +57,18 @@ def tg_settings_for(
 
 
 @pytest.fixture()
-async def service(tg_settings: Settings, assistant, state) -> AsyncIterator[TelegramService]:
+def tg_assistant(tg_settings: Settings, shared_embeddings):
+    """The real assistant on the index copy, its knowledge folder the private copy (so staff
+    uploads, FAQs and their change log land in tmp_path, never in the repository)."""
+    from bot.rag.assistant import Assistant
+
+    return Assistant(tg_settings, embeddings=shared_embeddings)
+
+
+@pytest.fixture()
+async def service(tg_settings: Settings, tg_assistant, state) -> AsyncIterator[TelegramService]:
     """The bot, long-polling the fake API."""
-    running = TelegramService(tg_settings, assistant, state)
+    running = TelegramService(tg_settings, tg_assistant, state)
     await running.start()
     yield running
     await running.stop()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.rag.answer import Answer, Source
 from bot.tg.expand import AnswerViews, expand_data
-from bot.tg.faq import safe_file_name, slugify, write_faq
+from bot.tg.faq import faq_file_stem, faq_markdown, faq_question, safe_file_name, slugify
 from bot.tg.format import (
     HEAD_LIMIT,
     MAX_MESSAGE,
@@ -179,22 +179,43 @@ def test_rate_limiter_allows_n_per_minute_then_tells_once() -> None:
     assert limiter.check(1) is Verdict.ALLOW
 
 
-def test_faq_file_has_reviewed_front_matter(tmp_path) -> None:
+def test_faq_file_has_reviewed_front_matter() -> None:
     when = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
     question = '입주 비용은 "얼마"인가요?\nline two'
-    path = write_faq(tmp_path, question, "무료입니다.", "ko", "Minji (Telegram id 1)", when)
-    again = write_faq(tmp_path, question, "다른 답변", "ko", "Minji (Telegram id 1)", when)
-    assert path.name == "2026-11-27-입주-비용은-얼마-인가요-line-two.md"
-    assert again.name == "2026-11-27-입주-비용은-얼마-인가요-line-two-2.md"  # never overwritten
-    text = path.read_text(encoding="utf-8")
+    text = faq_markdown(question, "무료입니다.", "ko", "Minji (Telegram id 1)", when)
+    assert faq_file_stem(question, when) == "2026-11-27-입주-비용은-얼마-인가요-line-two"
     front = yaml.safe_load(text.split("---\n")[1])
     assert front == {
-        "title": question, "language": "ko", "topic": "faq",
+        "title": question, "language": "ko",
         "sources": ["Hub staff answer via Telegram"], "last_verified": "2026-11-27",
         "approved_by": "Minji (Telegram id 1)", "approved_at": "2026-11-27T09:30:00+00:00",
     }  # fmt: skip
     heading = '입주 비용은 "얼마"인가요? line two'
     assert text.endswith(f"# {heading}\n\n## {heading}\n\n무료입니다.\n")
+
+
+def test_faq_question_is_one_short_line_or_nothing() -> None:
+    assert faq_question("  Can I bring\n my dog?  ") == "Can I bring my dog?"
+    assert faq_question("Hi") is None  # too short to be a question
+    assert faq_question("/resolve now") is None  # a command, not a question
+    assert faq_question("where is the hub " * 20) is None  # 340 characters: not a heading
+    assert faq_question("x" * 200) == "x" * 200
+
+
+def test_staff_published_sources_say_where_they_came_from() -> None:
+    upload = Source("Official fee notice", "uploads/fees.md", "", "", 1.0, "en", "2026-11-27",
+                    origin="upload", added_on="2026-11-27")  # fmt: skip
+    faq = Source("Can I bring my dog?", "faq/dog.md", "", "", 1.0, "en", "2026-11-20",
+                 origin="faq", added_on="2026-11-20")  # fmt: skip
+    answer = Answer("Text.", True, "ko", [upload, faq])
+    for shown in (0, SOURCES):  # the compact line and the full list
+        message = render_html(render_answer(answer_view(answer, "ko"), shown))
+        assert "(2026-11-27 직원이 올린 문서)" in message
+        assert "(2026-11-20 직원 답변에서 저장)" in message
+        assert t("verified", "ko") not in message  # an upload never claims to be verified
+    english = render_html(render_answer(answer_view(answer, "en"), SOURCES))
+    assert "(uploaded by staff on 2026-11-27)" in english
+    assert "(saved from a staff answer on 2026-11-20)" in english
 
 
 def test_safe_file_names() -> None:

@@ -1,10 +1,12 @@
-"""Staff tools: uploads (size checked before download), sources, reindex, gaps, stats."""
+"""Staff tools: uploads (size checked before download), undo, sources, reindex, gaps, stats."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.tg.i18n import t
-from tests.tg.conftest import STAFF, STAFF_USER, has_button, say, wait_sent
-from tests.tg.fake_bot_api import message_update, user_json
+from tests.tg.conftest import STAFF, STAFF_USER, as_received, has_button, say, wait_sent
+from tests.tg.fake_bot_api import callback_update, message_update, user_json
 
 PARKING_MD = """---
 title: "Bicycle parking at the hub"
@@ -28,11 +30,23 @@ def send_document(api, chat_id: int, user: dict, document: dict) -> None:
     api.enqueue(message_update(api, chat_id, user, document=document))
 
 
-async def test_staff_upload_is_stored_ingested_and_answerable(api, service, tg_settings):
+def published(call) -> bool:
+    """The report of a finished upload (not the "indexing…" message before it)."""
+    return "— published" in call.rendered
+
+
+async def test_staff_upload_is_stored_ingested_answerable_and_undone(api, service, tg_settings):
     document = api.add_file(PARKING_MD.encode(), "../Hub Parking (v2).md")
     send_document(api, STAFF_USER, STAFF, document)
-    [report] = await wait_sent(api, STAFF_USER, timeout=60)
+    [report] = await wait_sent(api, STAFF_USER, published, timeout=120)
     assert "uploads/Hub-Parking-v2.md" in report.rendered and "Added 1" in report.rendered
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert f"uploaded by staff on {today}" in report.rendered  # what founders will see
+    [undo_data] = report.button_data()
+    assert undo_data.startswith("undo:")
+    # The "indexing…" reply was edited as the job went; it ends saying so.
+    edits = [c.rendered for c in api.calls("editMessageText", ok=True)]
+    assert "✓ Indexing finished: uploads/Hub-Parking-v2.md" in edits
     stored = tg_settings.knowledge_dir / "uploads" / "Hub-Parking-v2.md"
     assert stored.read_text(encoding="utf-8") == PARKING_MD
     assert api.calls("<download>", ok=True)
@@ -42,14 +56,54 @@ async def test_staff_upload_is_stored_ingested_and_answerable(api, service, tg_s
     [answer] = await wait_sent(api, 701, has_button("fb:"))
     assert "basement bike racks" in answer.rendered
     assert "Bicycle parking at the hub" in answer.rendered
+    # The server's date and where it came from, not the document's "last_verified: 2026-11-01".
+    assert f"(uploaded by staff on {today})" in answer.rendered
+    assert "2026-11-01" not in answer.rendered
+
+    say(api, STAFF_USER, STAFF, "/changes")
+    [changes] = await wait_sent(api, STAFF_USER, lambda c: "Recent changes" in c.rendered)
+    assert "upload uploads/Hub-Parking-v2.md by Minji" in changes.rendered
+    assert "↩" in changes.rendered.split("uploads/Hub-Parking-v2.md", 1)[1]
+
+    say(api, STAFF_USER, STAFF, "/undo")  # one step
+    [undone] = await wait_sent(api, STAFF_USER, lambda c: "undone:" in c.rendered, timeout=120)
+    assert "uploads/Hub-Parking-v2.md" in undone.rendered
+    assert "removed from the answers" in undone.rendered
+    assert not stored.exists()
+    say(api, 701, founder, "Where can founders park bicycles at the hub?")
+    after = await wait_sent(api, 701, lambda c: has_button("fb:")(c) or has_button("ho:")(c),
+                            count=2)  # fmt: skip
+    assert "basement bike racks" not in after[-1].rendered
+
+    say(api, STAFF_USER, STAFF, "/undo")
+    await wait_sent(api, STAFF_USER, lambda c: "Nothing undone: nothing to undo" in c.rendered)
 
 
 async def test_staff_upload_failure_is_reported_with_its_reason(api, service, tg_settings):
     send_document(api, STAFF_USER, STAFF, api.add_file(b"this is not a PDF", "broken.pdf"))
-    [report] = await wait_sent(api, STAFF_USER, timeout=60)
-    assert "Failed (1)" in report.rendered and "broken.pdf" in report.rendered
-    assert "not kept" in report.rendered
+    [report] = await wait_sent(api, STAFF_USER, lambda c: "not published" in c.rendered,
+                               timeout=120)  # fmt: skip
+    assert "uploads/broken.pdf" in report.rendered and "not a PDF file" in report.rendered
+    assert report.button_data() == []  # nothing to undo
     assert not (tg_settings.knowledge_dir / "uploads" / "broken.pdf").exists()
+
+
+async def test_undo_button_under_a_report_undoes_that_upload(api, service, tg_settings):
+    send_document(api, STAFF_USER, STAFF, api.add_file(PARKING_MD.encode(), "parking.md"))
+    [report] = await wait_sent(api, STAFF_USER, published, timeout=120)
+    [undo_data] = report.button_data()
+
+    outsider = user_json(706, "en")
+    api.enqueue(callback_update(STAFF_USER, outsider, undo_data, as_received(report)))
+    await api.wait_for(
+        lambda: any(c.params.get("show_alert") for c in api.calls("answerCallbackQuery")),
+        what="refusal",
+    )
+    assert (tg_settings.knowledge_dir / "uploads" / "parking.md").exists()
+
+    api.enqueue(callback_update(STAFF_USER, STAFF, undo_data, as_received(report)))
+    await wait_sent(api, STAFF_USER, lambda c: "undone:" in c.rendered, timeout=120)
+    assert not (tg_settings.knowledge_dir / "uploads" / "parking.md").exists()
 
 
 async def test_non_staff_documents_are_refused_without_download(api, service, tg_settings):
@@ -104,7 +158,7 @@ async def test_staff_reports_and_reindex(api, service, state):
 
 async def test_staff_commands_are_refused_to_others(api, service):
     outsider = user_json(705, "ja")
-    for command in ("/stats", "/gaps", "/sources", "/reindex"):
+    for command in ("/stats", "/gaps", "/sources", "/reindex", "/undo", "/changes"):
         say(api, 705, outsider, command)
-    replies = await wait_sent(api, 705, count=4)
+    replies = await wait_sent(api, 705, count=6)
     assert all(reply.rendered == t("staff_only", "ja") for reply in replies)

@@ -6,6 +6,8 @@ alone. Every test fails on any console error (Content-Security-Policy violations
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -46,7 +48,7 @@ def admin_site(knowledge_assistant, state, serve) -> Site:
     return Site(serve(app), knowledge_assistant, state)
 
 
-def test_admin_page_lists_uploads_and_deletes(browser, admin_site: Site, tmp_path) -> None:
+def test_admin_page_uploads_undoes_and_deletes(browser, admin_site: Site, tmp_path) -> None:
     site, assistant = admin_site, admin_site.assistant
     document = tmp_path / "desk-rental.md"
     document.write_text(
@@ -61,9 +63,33 @@ def test_admin_page_lists_uploads_and_deletes(browser, admin_site: Site, tmp_pat
 
         page.get_by_label("Upload a document").set_input_files(str(document))
         page.get_by_role("button", name="Upload and index").click()
-        page.get_by_text("Indexed uploads/desk-rental.md").wait_for()
+        page.get_by_text("Published uploads/desk-rental.md").wait_for(timeout=120_000)
         row = page.locator("#sources tr", has_text="uploads/desk-rental.md")
         assert row.locator("td").nth(1).text_content() == "Desk rental"
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        assert row.locator("td").nth(4).text_content() == f"upload · admin page · {today}"
+        expect(page.locator("#undoable")).to_contain_text("upload of uploads/desk-rental.md")
+        page.locator("#h-changes").scroll_into_view_if_needed()
+        screenshot(page, "admin-upload-changes.png")
+
+        # Undo in one step: the upload leaves the folder and the list.
+        page.get_by_role("button", name="Undo last change").click()
+        page.get_by_text("uploads/desk-rental.md: undone: removed from the answers").wait_for(
+            timeout=120_000
+        )
+        expect(page.locator("#sources tr", has_text="uploads/desk-rental.md")).to_have_count(0)
+        expect(page.locator("#changes li").first).to_contain_text("undo uploads/desk-rental.md")
+        expect(page.locator("#changes li").nth(1)).to_contain_text(
+            "upload uploads/desk-rental.md — admin page (undone)"
+        )
+        expect(page.get_by_role("button", name="Undo last change")).to_be_disabled()
+        assert not (assistant.settings.knowledge_dir / "uploads" / "desk-rental.md").exists()
+
+        # Upload again, then delete it from the list.
+        page.get_by_label("Upload a document").set_input_files(str(document))
+        page.get_by_role("button", name="Upload and index").click()
+        page.get_by_text("Published uploads/desk-rental.md").wait_for(timeout=120_000)
+        row = page.locator("#sources tr", has_text="uploads/desk-rental.md")
 
         page.once("dialog", lambda dialog: dialog.accept())
         row.get_by_role("button", name="Delete uploads/desk-rental.md").click()

@@ -84,7 +84,9 @@
     const docs = await call("GET", "/api/admin/sources");
     fill("sources", "sources-empty", docs.map((doc) => row(
       cell(doc.source, "source"), cell(doc.title), cell(doc.language),
-      cell(doc.last_verified || "—", "date"), cell(doc.chunks, "num"), deleteButton(doc),
+      cell(doc.last_verified || "—", "date"),
+      cell(doc.origin ? [doc.origin, doc.added_by, doc.added_on].filter(Boolean).join(" · ") : ""),
+      cell(doc.chunks, "num"), deleteButton(doc),
     )));
   };
 
@@ -137,10 +139,37 @@
       `The index holds ${stats.chunks} chunks; ${stats.open_handoffs} hand-offs are open.`;
   };
 
+  // Uploads, saved FAQs and undos: newest first, and what "Undo last change" would undo.
+  const loadChanges = async () => {
+    const data = await call("GET", "/api/admin/changes");
+    fill("changes", "changes-empty", data.changes.map((c) =>
+      item(`${c.at.replace("T", " ").slice(0, 16)} ${c.action} ${c.path}`,
+        c.by + (c.undone ? " (undone)" : ""))));
+    const last = data.undoable;
+    $("undo").disabled = !last;
+    $("undoable").textContent = last
+      ? `“Undo last change” undoes: ${last.action} of ${last.path} by ${last.by} ` +
+        `(${last.at.slice(0, 10)}).`
+      : "Nothing to undo.";
+  };
+
   const refresh = async () => {
     await loadSources();
+    await loadChanges();
     await loadFreshness();
     await loadReports();
+  };
+
+  // Uploads and undos run in the background: follow the job until it ends.
+  const follow = async (job) => {
+    while (job.state === "queued" || job.state === "running") {
+      say(job.total
+        ? `Indexing ${job.source}: ${job.done} of ${job.total} chunks…`
+        : `Indexing ${job.source}…`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      job = await call("GET", "/api/admin/jobs/" + encodeURIComponent(job.id));
+    }
+    return job;
   };
 
   $("login").addEventListener("submit", async (event) => {
@@ -164,8 +193,23 @@
     form.append("file", file);
     say("Uploading " + file.name + "…");
     try {
-      const report = await call("POST", "/api/admin/documents", form);
-      say(`Indexed ${report.source}: ${report.chunks_embedded} chunks.`);
+      const job = await follow(await call("POST", "/api/admin/documents", form));
+      if (job.state === "done") {
+        const chunks = job.report ? job.report.chunks_embedded : 0;
+        say(`Published ${job.source}: ${chunks} chunk${chunks === 1 ? "" : "s"}.`);
+      } else {
+        say(`${job.source}: ${job.message}`, true);
+      }
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+
+  $("undo").addEventListener("click", async () => {
+    try {
+      const job = await follow(await call("POST", "/api/admin/changes/undo"));
+      say(`${job.source}: ${job.message}`, job.state !== "done");
       await refresh();
     } catch (err) {
       say(err.message, true);

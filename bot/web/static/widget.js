@@ -41,6 +41,8 @@
       bot: "Assistant",
       sources: "Sources",
       verified: "verified",
+      uploaded: "uploaded by staff on {date}",
+      savedFaq: "saved from a staff answer on {date}",
       rate: "Was this answer helpful?",
       up: "Helpful",
       down: "Not helpful",
@@ -79,6 +81,8 @@
       bot: "도우미",
       sources: "출처",
       verified: "확인일",
+      uploaded: "{date} 직원이 올린 문서",
+      savedFaq: "{date} 직원 답변에서 저장",
       rate: "답변이 도움이 되었나요?",
       up: "도움이 됨",
       down: "도움이 안 됨",
@@ -118,6 +122,8 @@
       bot: "Trợ lý",
       sources: "Nguồn",
       verified: "xác minh",
+      uploaded: "nhân viên tải lên ngày {date}",
+      savedFaq: "lưu từ câu trả lời của nhân viên ngày {date}",
       rate: "Câu trả lời có hữu ích không?",
       up: "Hữu ích",
       down: "Không hữu ích",
@@ -156,6 +162,8 @@
       bot: "アシスタント",
       sources: "出典",
       verified: "確認日",
+      uploaded: "{date}にスタッフがアップロード",
+      savedFaq: "{date}のスタッフの回答から保存",
       rate: "この回答は役に立ちましたか？",
       up: "役に立った",
       down: "役に立たなかった",
@@ -581,7 +589,14 @@
     if (src.section && src.section !== src.title) {
       meta.push(el("span", { className: "src-section", text: src.section }));
     }
-    if (src.last_verified) {
+    // Staff-published documents say where they came from (server-set date), never "verified".
+    const origin = src.origin === "upload" ? T.uploaded : src.origin === "faq" ? T.savedFaq : "";
+    if (origin) {
+      if (meta.length) meta.push(document.createTextNode(" · "));
+      meta.push(el("span", {
+        className: "src-verified src-origin", text: origin.replace("{date}", src.added_on || "?"),
+      }));
+    } else if (src.last_verified) {
       if (meta.length) meta.push(document.createTextNode(" · "));
       meta.push(el("span", {
         className: "src-verified", text: `${T.verified} ${src.last_verified}`,
@@ -959,6 +974,8 @@
           source: String(s.source || ""),
           section: String(s.section || ""),
           last_verified: String(s.last_verified || ""),
+          origin: String(s.origin || ""),
+          added_on: String(s.added_on || ""),
         }))
       : [],
     questionId: typeof data.question_id === "number" ? data.question_id : null,

@@ -163,10 +163,11 @@ async def test_two_replicas_share_knowledge_state_and_telegram_load(
         assert status == 202, report
         auth = {"Authorization": f"Bearer {ADMIN}"}
         end = time.monotonic() + 300
+        status_url = report["status_url"]  # the job's own reports do not repeat it
         while report["state"] in ("queued", "running"):  # indexed in the background
             assert time.monotonic() < end, report
             await asyncio.sleep(0.2)  # polling interval of another process's state
-            status, report = request(ports[0], report["status_url"], headers=auth)
+            status, report = request(ports[0], status_url, headers=auth)
         assert report["state"] == "done", report
         status, answer = request(ports[1], "/api/ask", {"question": "Where is the zebracorn kit?"})
         assert status == 200 and answer["answered"] and "Z-42" in answer["answer"]

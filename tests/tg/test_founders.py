@@ -351,12 +351,12 @@ async def test_rate_limit_answers_politely_after_n_questions(
 
 
 async def test_error_handler_replies_politely_in_the_users_language(
-    api, service, assistant, caplog, monkeypatch
+    api, service, tg_assistant, caplog, monkeypatch
 ):
     def broken(question: str, language: str | None = None, **_: object):
         raise RuntimeError("index exploded")
 
-    monkeypatch.setattr(assistant, "answer", broken)
+    monkeypatch.setattr(tg_assistant, "answer", broken)  # the assistant the bot runs on
     caplog.set_level(logging.ERROR, logger="bot.tg.app")
     say(api, 508, user_json(508, "vi"), "Hub ở đâu?")
     [reply] = await wait_sent(api, 508)

@@ -469,20 +469,24 @@ def test_freshness_flags_old_and_undated_documents_oldest_first(
 ) -> None:
     settings = web_settings(knowledge_assistant.settings, stale_after_days=30)
     client = client_for(create_app(settings, knowledge_assistant, state))
+    # Written into knowledge/ as staff edit it (an upload's date is the server's, not its own).
+    folder = knowledge_assistant.settings.knowledge_dir / "checks"
+    folder.mkdir()
     for name, verified in [
         ("b-old", "2010-05-05"), ("a-older", "2001-01-01"), ("c-undated", None),
         ("d-future", "2999-01-01"), ("e-unreadable", "last spring"),
     ]:  # fmt: skip
-        assert _upload(client, f"{name}.md", _doc(name, verified)).status_code == 200
+        (folder / f"{name}.md").write_bytes(_doc(name, verified))
+    assert not knowledge_assistant.ingest([folder]).failed
 
     response = client.get("/api/admin/freshness", headers=AUTH)
 
     assert response.status_code == 200
     body = response.json()
     assert body["stale_after_days"] == 30
-    ours = [d for d in body["documents"] if d["source"].startswith("uploads/")]
+    ours = [d for d in body["documents"] if d["source"].startswith("checks/")]
     assert [d["source"] for d in ours] == [
-        "uploads/c-undated.md", "uploads/e-unreadable.md", "uploads/a-older.md", "uploads/b-old.md",
+        "checks/c-undated.md", "checks/e-unreadable.md", "checks/a-older.md", "checks/b-old.md",
     ]  # fmt: skip
     assert ours[0]["age_days"] is None and ours[1]["last_verified"] == "last spring"
     assert ours[2]["age_days"] > ours[3]["age_days"] > 30

@@ -141,6 +141,7 @@ async def phase_answers(args: argparse.Namespace, service: Service) -> dict[str,
     during.requests += [r for r in load.requests if r.finished > end]  # started during it
     body = phase["body"]
     report = body.get("report") or body
+    slowest = max(during.ok, key=lambda r: r.latency, default=None)
     chunks = int(report.get("chunks_embedded", 0))
     return {
         "idle": idle.summary(),
@@ -153,6 +154,8 @@ async def phase_answers(args: argparse.Namespace, service: Service) -> dict[str,
             "indexing_s": round(end - start, 1),
             "chunks_embedded": chunks,
             "chunks_per_s": round(chunks / (end - start), 1) if end > start else 0.0,
+            # When the slowest answer during the upload started, from the upload's start.
+            "slowest_started_at_s": round(slowest.started - start, 1) if slowest else None,
         },
     }
 
@@ -214,7 +217,8 @@ def print_results(r: dict[str, Any]) -> None:
     print(
         f"\nupload: {up['megabytes']} MB → {up['chunks_embedded']} chunks; the request answered "
         f"{up['status']} in {up['request_s']} s; indexed in {up['indexing_s']} s "
-        f"({up['chunks_per_s']} chunks/s), job {up['state']}"
+        f"({up['chunks_per_s']} chunks/s), job {up['state']}; the slowest answer started "
+        f"{up['slowest_started_at_s']} s into it"
     )
     if "sigterm" in r:
         s = r["sigterm"]

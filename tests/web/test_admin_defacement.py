@@ -3,7 +3,6 @@ Chromium, a real uvicorn server, the real assistant)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
@@ -18,29 +17,12 @@ from .helpers import ADMIN_TOKEN, web_settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium")
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WIDTH = 1280
 
 UNBROKEN = "x" * 1000
 ACCENTS_ABOVE = "e" + "\u0301" * 999  # 1,000 characters: the question limit
 ACCENTS_BELOW = "o" + "\u0323" * 999
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Debian Chromium for the module."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 def _region(page, top: float, bottom: float) -> bytes:

@@ -320,27 +320,21 @@ class StateStore:
 
     def _create_schema(self) -> None:
         create_tables(self.engine, metadata)
-        try:
-            with self.engine.begin() as conn:
-                _schema_lock(conn)
-                # New tables got it from create_all; databases made before it get it here.
-                one_open_handoff.create(conn, checkfirst=True)
-        except IntegrityError:
-            logger.warning(
-                "conversations with two open hand-offs exist: close the extra ones so that "
-                "the one-open-hand-off-per-conversation index can be created"
-            )
-        try:
-            with self.engine.begin() as conn:
-                _schema_lock(conn)
-                one_vote_per_answer.create(conn, checkfirst=True)
-        except IntegrityError:
-            # Votes recorded before the rule: new votes still replace (record_feedback),
-            # only the database does not enforce it until the old duplicates are removed.
-            logger.warning(
-                "answers with several votes from one conversation exist: the one-vote index "
-                "was not created"
-            )
+        # New tables got these indexes from create_all; databases made before them get them
+        # here, unless rows that break the rule already exist (then the rule is kept by the
+        # code alone until staff remove the duplicates).
+        for index, broken in (
+            (one_open_handoff, ("conversations with two open hand-offs exist: close the extra "
+             "ones so that the one-open-hand-off-per-conversation index can be created")),
+            (one_vote_per_answer, ("answers with several votes from one conversation exist "
+             "(new votes still replace old ones): the one-vote index was not created")),
+        ):  # fmt: skip
+            try:
+                with self.engine.begin() as conn:
+                    _schema_lock(conn)
+                    index.create(conn, checkfirst=True)
+            except IntegrityError:
+                logger.warning(broken)
 
     @classmethod
     def from_settings(cls, database_url: str | None, data_dir: Path) -> StateStore:

@@ -89,3 +89,15 @@ def slow_html(megabytes: int = 8) -> bytes:
     """Valid but huge HTML that takes the parser seconds: trips a short time limit."""
     row = b"<div class='x'><span>word</span><b>more</b></div>\n"
     return b"<html><body>" + row * (megabytes * 1024 * 1024 // len(row)) + b"</body></html>"
+
+
+def write_english_corpus(root: Path) -> Path:
+    """Two small English documents (the hub, its fees) under ``root``."""
+    write_md(root / "en" / "hub.md", "Hub", "hub", {
+        "How big is the hub?": "Seoul Startup Hub Ho Chi Minh covers 1,758 m² of shared office.",
+        "When did it open?": "The hub opened in May 2021 as Seoul's first overseas base.",
+    })  # fmt: skip
+    write_md(root / "en" / "fees.md", "Fees", "membership", {
+        "What does it cost?": "Fees are not published; ask the hub staff.",
+    })  # fmt: skip
+    return root

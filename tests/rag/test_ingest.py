@@ -26,17 +26,11 @@ def _restore_root_logging():
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-from tests.rag.files import pdf_bytes, slow_html, write_md, zip_bomb_docx
+from tests.rag.files import pdf_bytes, slow_html, write_english_corpus, write_md, zip_bomb_docx
 
 
 def _corpus(root: Path) -> Path:
-    write_md(root / "en" / "hub.md", "Hub", "hub", {
-        "How big is the hub?": "Seoul Startup Hub Ho Chi Minh covers 1,758 m² of shared office.",
-        "When did it open?": "The hub opened in May 2021 as Seoul's first overseas base.",
-    })  # fmt: skip
-    write_md(root / "en" / "fees.md", "Fees", "membership", {
-        "What does it cost?": "Fees are not published; ask the hub staff.",
-    })  # fmt: skip
+    write_english_corpus(root)
     write_md(root / "ko" / "hub.md", "허브", "hub", {
         "허브 면적은?": "서울창업허브 호치민의 면적은 1,758 m²입니다.",
     }, lang="ko")  # fmt: skip

@@ -16,7 +16,7 @@ from bot.rag.indexer import EMBED_BATCH, file_hash
 from bot.rag.loaders import ParserPool
 from bot.rag.provenance import Change, ChangeLog, origin_of
 from tests.conftest import make_settings
-from tests.rag.files import slow_html, write_md
+from tests.rag.files import slow_html, write_english_corpus, write_md
 
 NOTICE = """---
 title: "Official fee notice"
@@ -35,14 +35,7 @@ The zebra desk fee of the hub is 0 VND, says this notice.
 
 
 def _corpus(root: Path) -> Path:
-    write_md(root / "en" / "hub.md", "Hub", "hub", {
-        "How big is the hub?": "Seoul Startup Hub Ho Chi Minh covers 1,758 m² of shared office.",
-        "When did it open?": "The hub opened in May 2021 as Seoul's first overseas base.",
-    })  # fmt: skip
-    write_md(root / "en" / "fees.md", "Fees", "membership", {
-        "What does it cost?": "Fees are not published; ask the hub staff.",
-    })  # fmt: skip
-    return root
+    return write_english_corpus(root)
 
 
 @pytest.fixture()

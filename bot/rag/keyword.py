@@ -15,7 +15,7 @@ from bot.rag.text import STOPWORDS, _stem_en, strip_diacritics, tokenize
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
 
-_LATIN_WORD = re.compile(r"\b[a-z]{4,}\b")
+_LATIN_WORD = re.compile(r"\b[a-z]{3,}\b")
 # English question words are stop words (never in the index), yet a typo in one ("wher",
 # "whta") leaves a word no document uses, which reads as out of scope: they are repaired too.
 _QUESTION_WORDS = frozenset(
@@ -127,10 +127,13 @@ class KeywordIndex:
         # Vietnamese typed without diacritics ("hub o dau"): the corpus's own spelling of each
         # plain word and word pair, most frequent first ("dau tu" → "đầu tư", "o" → "ở").
         self._accents = _accent_maps(texts)
-        # Spelling variants one edit away (SymSpell-style delete index) of corpus words.
-        self._by_delete = _delete_index(
-            t for t in self._df if t.isascii() and t.isalpha() and len(t) >= 4
+        # Spelling variants one edit away (SymSpell-style delete index) of the corpus's words
+        # as written, not their stems: "servcies" is one edit from "services" but two from
+        # the stem "servic", so a stem index would leave it unseen (read as out of scope).
+        self._surface: Counter[str] = Counter(
+            w for text in texts for w in _LATIN_WORD.findall(text.lower()) if w.isascii()
         )
+        self._by_delete = _delete_index(self._surface)
 
     def __len__(self) -> int:
         return self._n
@@ -269,11 +272,12 @@ class KeywordIndex:
                 out[i] = words[tokens[i].lower()][0]
         return "".join(out)
 
-    def correct_spelling(self, text: str) -> str:
+    def correct_spelling(self, text: str, *, english: bool = True) -> str:
         """Replace Latin words unknown to the corpus by the most frequent corpus word one
-        edit away ("adress" → "address", "resluts" → "results"), or by the English question
-        word one edit away ("wher" → "where"); other text is unchanged. Four-letter words are
-        repaired to question words only: too many short words are one edit from each other."""
+        edit away ("adress" → "address", "servcies" → "services"), or by the English question
+        word one edit away ("wher" → "where", "teh" → "the"); other text is unchanged. Words of
+        three letters are repaired to question words only, of four letters (``english``) to a
+        corpus word only when it is the one word with a letter more ("ofer" → "offer")."""
 
         def nearby(word: str, index: dict[str, set[str]]) -> set[str]:
             options = set(index.get(word, ()))
@@ -285,9 +289,24 @@ class KeywordIndex:
             word = match.group(0)
             if _stem_en(word) in self._df or word in self._df or word in _QUESTION_WORDS:
                 return word
-            corpus = nearby(word, self._by_delete) if len(word) >= 5 else set()
+            if len(word) == 3:
+                # "teh" → "the", "wat" → "what"; not "pho" → "who" ("cua", "gom": Vietnamese
+                # typed without diacritics are not typos at all).
+                swapped = {
+                    q
+                    for q in _QUESTION_WORDS
+                    if english and (sorted(q) == sorted(word) or word in _deletes(q))
+                }
+                return next(iter(swapped)) if len(swapped) == 1 else word
+            corpus = nearby(word, self._by_delete) if len(word) >= 4 else set()
+            if len(word) == 4:
+                # Too many short words are one edit apart ("bank"/"back"): in English only a
+                # dropped letter with one candidate ("ofer" → "offer"); never in Vietnamese
+                # typed without diacritics, whose short plain words are not typos.
+                corpus = {o for o in corpus if english and word in _deletes(o)}
+                corpus = corpus if len(corpus) == 1 else set()
             if corpus:
-                return max(corpus, key=lambda o: (self._df[o], o))
+                return max(corpus, key=lambda o: (self._surface[o], o))
             questions = nearby(word, _QUESTION_WORD_DELETES)
             # A dropped letter is the likeliest typo: "wher" is "where" rather than "when".
             dropped = {q for q in questions if word in _deletes(q)}

@@ -30,7 +30,7 @@ from bot.rag.glossary import Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
-from bot.rag.text import detect_language, question_kind, split_sentences, tokenize
+from bot.rag.text import detect_language, question_kind, split_sentences, states_kind, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ class HybridRetriever:
 
     def _repair(self, snap: _Snapshot, question: str, lang: str) -> str:
         """Spelling repaired against the corpus, and Vietnamese diacritics put back."""
-        spelled = snap.index.correct_spelling(question)
+        spelled = snap.index.correct_spelling(question, english=lang == "en")
         return snap.index.restore_diacritics(spelled) if lang == "vi" else spelled
 
     def unseen_share(self, tokens: list[str]) -> float:
@@ -533,6 +533,7 @@ class HybridRetriever:
                 # "fee?", "料金は?": too little to go on; the programme's own documents come
                 # before background material (a founder asking the hub's bot means the hub).
                 vague = result.names == 0 and result.words <= VAGUE_TOKENS
+                kind = question_kind(result.question)
                 best_dense = max(c.dense for c in candidates)
                 best_heading = max(c.heading_similarity for c in candidates)
                 for c in candidates:
@@ -545,6 +546,7 @@ class HybridRetriever:
                         heading_lift=c.heading_lift,
                         keyword=c.keyword,
                         coverage=c.coverage,
+                        answer_type=float(states_kind(c.text, kind)),
                         same_language=c.language == result.language,
                         programme=bool(snap.programme[c.row]),
                         vague=vague,

@@ -41,6 +41,7 @@ class RankFeatures:
     heading_lift: float  # heading minus the median heading of the chunk's language
     keyword: float  # BM25, relative to the best chunk (0..1)
     coverage: float  # IDF-weighted share of the question's words in the chunk
+    answer_type: float  # 1 when the chunk states the kind of fact asked (a count, a date …)
     same_language: bool
     programme: bool  # the chunk's document is about the hub (names it)
     vague: bool  # the question has one or two words and names nothing ("fee?")
@@ -58,6 +59,7 @@ class RankFeatures:
             d * self.heading_lift,
             self.keyword,
             self.coverage,
+            self.answer_type,
             float(self.same_language),
             float(self.programme),
             float(self.programme and self.vague),
@@ -177,7 +179,7 @@ class Model:
 
 
 # Hand-set starting points (used only when no fitted entry exists for the model).
-_DEFAULT_RANK = Model([2.0, 2.0, 20.0, 10.0, 5.0, 5.0, 2.0, 2.0, 0.5, 0.2, 1.0, 0.0], -4.0)
+_DEFAULT_RANK = Model([2.0, 2.0, 20.0, 10.0, 5.0, 5.0, 2.0, 2.0, 0.5, 0.5, 0.2, 1.0, 0.0], -4.0)
 _DEFAULT_DECISION = Model(
     [1.0, 0.5, 4.0, 2.0, 2.0, 10.0, -4.0, -1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0], -3.0
 )

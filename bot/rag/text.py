@@ -309,6 +309,13 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
+# Dates and years, taken out before looking for a quantity: "how many?" is not answered by
+# "since 2004" ("1,060 companies", "23,659 m²", "7 pairs" answer it).
+_NOT_QUANTITY = re.compile(
+    r"ngày\s*\d{1,2}|tháng\s*\d{1,2}|năm\s*\d{4}|(?:1[89]|20)\d\d\s*[년年]|\d{1,2}\s*일|" + _DATE.pattern + "|"
+    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*",
+    re.IGNORECASE,
+)
 _BARE_REPLY = re.compile(
     r"^(?:no|yes|not quite|아닙니다|아니요|아니오|네|예|그렇습니다|không|có|đúng|không phải|いいえ|はい|違います)"
     r"\s*[.,!。、！]?\s*$",
@@ -349,7 +356,7 @@ def question_kind(question: str) -> str:
 def states_kind(sentence: str, kind: str) -> bool:
     """Whether a sentence contains the kind of fact asked for (a number, a date)."""
     if kind == "number":
-        return bool(_DIGIT.search(sentence))
+        return bool(_DIGIT.search(_NOT_QUANTITY.sub(" ", sentence)))
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "who":

@@ -14,6 +14,7 @@ from bot.rag.text import (
     question_kind,
     split_question,
     split_sentences,
+    states_kind,
     tokenize,
 )
 
@@ -171,6 +172,38 @@ def test_typos_are_repaired_towards_corpus_words_and_question_words() -> None:
     assert index.correct_spelling("whta is it") == "what is it"
     # Short words that are not question words are left alone ("bank" is not "back").
     assert index.correct_spelling("visa bank rent") == "visa bank rent"
+
+
+def test_typos_are_repaired_against_the_words_as_written_not_their_stems() -> None:
+    # The index keeps stems ("servic"), two edits from "servcies": the repair must compare
+    # with the corpus's own words ("services"), or the typo reads as a word no document uses.
+    index = KeywordIndex(["a"], ["The hub offers services to Korean startups. We offer help."])
+    assert index.correct_spelling("what servcies does the hub ofer") == (
+        "what services does the hub offer"
+    )
+    assert index.correct_spelling("who runs teh hub") == "who runs the hub"
+    # Three-letter words are not turned into other words ("pho" is not "who").
+    assert index.correct_spelling("best pho nearby") == "best pho nearby"
+    # Vietnamese typed without diacritics is not English with typos.
+    assert index.correct_spelling("dich vu cua hub gom gi", english=False) == (
+        "dich vu cua hub gom gi"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "states"),
+    [
+        ("There are 1,060 Hi Seoul companies.", True),
+        ("The hub covers 1,758 m².", True),
+        ("하이서울 기업은 1,065개입니다.", True),
+        ("The brand has been used since October 2002 and the programme since 2004.", False),
+        ("LOI는 2022년 8월 3일에 체결되었습니다.", False),
+        ("Ký ngày 3 tháng 8 năm 2022.", False),
+        ("2003年5月2日に設立されました。", False),
+    ],
+)
+def test_a_count_is_a_number_that_is_not_a_date(sentence: str, states: bool) -> None:
+    assert states_kind(sentence, "number") is states
 
 
 def test_unseen_words_and_pairs_are_measured() -> None:

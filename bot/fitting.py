@@ -48,6 +48,8 @@ COST = {
     ("oos", "declined"): 0.0,
 }
 L2 = 1.0
+# Folds of the cross-fitting that gives the decision probabilities the thresholds are chosen on.
+FOLDS = 5
 
 
 @dataclass
@@ -111,11 +113,25 @@ def fit_decision_and_lead(
         x_lead = np.asarray([f.vector() for f in lead_features(sentences, retrieval)])
         lead_groups.append((x_lead, y))
     x = np.asarray(d_rows)
-    decision = fit_logistic(x, np.asarray(d_labels), l2=L2)
+    y = np.asarray(d_labels)
+    decision = fit_logistic(x, y, l2=L2)
     lead = fit_listwise(lead_groups, l2=L2 * 0.01)
-    probabilities = [decision.probability(list(row)) for row in x]
+    probabilities = out_of_fold(x, y)
     print(f"decision model: {len(d_rows)} questions; lead model: {len(lead_groups)} passages")
     return decision, lead, [_Observed(k, p) for k, p in zip(kinds, probabilities, strict=True)]
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> list[float]:
+    """Each question's decision probability from a model fitted without it. Thresholds chosen
+    on in-sample probabilities would trust the model as much on new wording as on the wording
+    it was fitted to; out-of-fold probabilities are what a question nobody tuned for gets."""
+    fold = np.arange(len(y)) % folds
+    probabilities = np.zeros(len(y))
+    for k in range(folds):
+        test = fold == k
+        model = fit_logistic(x[~test], y[~test], l2=L2)
+        probabilities[test] = [model.probability(list(row)) for row in x[test]]
+    return [float(p) for p in probabilities]
 
 
 def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Question]) -> float:

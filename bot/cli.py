@@ -33,15 +33,6 @@ def load_settings(data_dir: str | None = None) -> Settings:
     return settings
 
 
-def open_assistant(settings: Settings, *, show_progress: bool):
-    from bot.console import index_if_empty
-    from bot.rag.assistant import Assistant
-
-    assistant = Assistant(settings)
-    index_if_empty(assistant, show_progress=show_progress)
-    return assistant
-
-
 # --- ingest -----------------------------------------------------------------------------------
 
 
@@ -131,6 +122,7 @@ def _ingest_through_service(settings: Settings, service: dict[str, object], path
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
+    from bot.startup import open_assistant
 
     assistant = open_assistant(settings, show_progress=not args.json and sys.stderr.isatty())
     if args.question == ["-"]:
@@ -158,6 +150,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
+    from bot.startup import open_assistant
 
     assistant = open_assistant(settings, show_progress=True)
     print("Seoul Startup Hub Ho Chi Minh assistant — ask in Korean, English, Vietnamese or "

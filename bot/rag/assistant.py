@@ -149,6 +149,11 @@ class Assistant:
         return self.retriever.scorer
 
     @property
+    def generative(self) -> bool:
+        """Whether answers are generated (``answer`` may then stream to ``on_token``)."""
+        return self.generator is not None
+
+    @property
     def last_retrieval(self) -> Retrieval | None:
         """The retrieval behind this thread's last answer (for evaluation and debugging)."""
         return getattr(self._local, "retrieval", None)
@@ -189,6 +194,10 @@ class Assistant:
         self.store.bump_version()
         if self.retriever.loaded:
             self.retriever.refresh()
+
+    def chunk_count(self) -> int:
+        """Chunks in the index; StoreUnavailable when the store cannot answer (readiness)."""
+        return self.store.heartbeat()
 
     def index_stale(self) -> bool:
         """Whether stored chunks were embedded by another model or index format."""

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot.metrics import tracked_ingest
-from bot.publish import Job, PublishError, publisher_for
+from bot.publish import Job, PublishError
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.tg.deps import Context, Deps, deps, is_staff, user_language
 from bot.tg.faq import safe_file_name
@@ -71,7 +71,7 @@ async def receive_document(update: Update, context: Context) -> None:
             f"{d.settings.max_file_mb:g} MB limit."
         ))  # fmt: skip
         return
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     received = publisher.incoming()  # hidden: never indexed while it downloads
     try:
         telegram_file = await document.get_file()
@@ -160,7 +160,7 @@ async def undo_button(update: Update, context: Context) -> None:
 
 async def run_undo(d: Deps, message: Message, by: str, change_id: str | None) -> None:
     """Queue an undo, follow it, report what it did."""
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     try:
         job = await asyncio.to_thread(publisher.undo, by, "telegram_undo", change_id)
     except PublishError as exc:
@@ -176,7 +176,7 @@ async def list_changes(update: Update, context: Context) -> None:
     d = deps(context)
     if await refused(update, d):
         return
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     changes = await asyncio.to_thread(publisher.changes, MAX_CHANGES_LISTED)
     if not changes:
         await update.effective_message.reply_html("No uploads or saved FAQs yet.")

@@ -22,10 +22,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Settings
+from bot.core import Core
 from bot.errors import IngestCancelled
-from bot.metrics import Metrics, metrics_for, tracked_ingest
-from bot.publish import Publisher, PublishError, publisher_for
-from bot.rag.assistant import Assistant
+from bot.metrics import Metrics, tracked_ingest
+from bot.publish import Publisher, PublishError
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
@@ -95,14 +95,18 @@ def _report(report: IngestReport) -> dict[str, object]:
 
 
 def admin_router(
-    settings: Settings, assistant: Assistant, state: StateStore, metrics: Metrics | None = None
+    settings: Settings,
+    assistant: Core,
+    state: StateStore,
+    metrics: Metrics,
+    publishing: Publisher,
 ) -> APIRouter:
-    """The /api/admin routes, all guarded by the admin token; every ingestion is recorded."""
-    metrics = metrics if metrics is not None else metrics_for(assistant)
+    """The /api/admin routes, all guarded by the admin token; every ingestion is recorded.
+
+    ``publishing`` is the service's queue of staff changes (shared with Telegram)."""
 
     def publisher() -> Publisher:
-        """The assistant's publishing queue (shared with Telegram), made on first use."""
-        return publisher_for(assistant)
+        return publishing
 
     def ingest(trigger: str, paths: list[Path] | None = None) -> IngestReport:
         """Runs in a worker thread: one recorded ingestion of ``paths`` (None: everything)."""
@@ -288,7 +292,7 @@ def admin_router(
         their totals, the index size and the open hand-offs."""
         per_language = await run_in_threadpool(state.stats, days)
         per_channel = await run_in_threadpool(state.stats, days, "channel")
-        chunks = await run_in_threadpool(assistant.store.count)
+        chunks = await run_in_threadpool(assistant.chunk_count)
         open_handoffs = await run_in_threadpool(state.open_handoffs)
         return {
             "languages": {lang: _counts(s) for lang, s in sorted(per_language.items())},

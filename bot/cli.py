@@ -52,6 +52,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.data_dir)
+        setup_logging(settings, quiet=True)
         missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
         if missing:
             raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -184,7 +185,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.conversation_secret,
     )
     secrets = [secret.get_secret_value() for secret in candidates if secret is not None]
-    setup_logging(quiet=False, secrets=secrets, fmt=settings.log_format)
+    setup_logging(settings, quiet=False, secrets=secrets)
     asyncio.run(serve(settings))
     return EXIT_OK
 
@@ -221,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     command = args.command or "serve"
-    setup_logging(quiet=command != "serve")
+    setup_logging(quiet=command != "serve")  # until the settings say otherwise
     try:
         settings = load_settings(getattr(args, "sub_data_dir", None) or args.data_dir)
+        setup_logging(settings, quiet=command != "serve")
         match command:
             case "ask":
                 return _ask(args, settings)

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Settings
 from bot.core import Core
 from bot.errors import IngestCancelled
+from bot.filenames import UnsafeFileName, upload_file_name
 from bot.metrics import Metrics, tracked_ingest
 from bot.publish import Publisher, PublishError
 from bot.rag.indexer import IngestReport
@@ -31,7 +32,7 @@ from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
 from bot.state import LanguageStats, StateStore
 from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
-from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
+from bot.web.uploads import UploadError, boundary_of, read_single_file
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +160,11 @@ def admin_router(
         try:
             with received.open("wb") as sink:
                 uploaded = await read_single_file(request.stream(), boundary, sink, limit)
-            name = safe_filename(uploaded.filename)
+            name = upload_file_name(uploaded.filename)
             if uploaded.size == 0:
                 raise UploadError("the file is empty", 422)
             job = publisher().upload(received, name, ADMIN_AUTHOR, "admin_upload")
-        except UploadError as exc:
-            received.unlink(missing_ok=True)
-            raise HTTPException(exc.status, exc.message) from exc
-        except PublishError as exc:
+        except (UploadError, UnsafeFileName, PublishError) as exc:
             received.unlink(missing_ok=True)
             raise HTTPException(exc.status, exc.message) from exc
         except BaseException:

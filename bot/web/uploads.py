@@ -1,4 +1,4 @@
-"""Streaming multipart/form-data reader for one uploaded file, and safe upload file names.
+"""Streaming multipart/form-data reader for one uploaded file (its name: bot/filenames.py).
 
 The upload is written to disk as it arrives and its size is checked on every chunk, so an
 oversized file is refused without being held in memory. (Stdlib only: the project does not
@@ -7,23 +7,14 @@ depend on python-multipart.)
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from email.utils import collapse_rfc2231_value
-from pathlib import Path
 from typing import BinaryIO
-
-from bot.rag.loaders import SUPPORTED_SUFFIXES
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_FIELD_BYTES = 64 * 1024
-MAX_NAME_CHARS = 120
-# Names the indexer skips when it scans a folder: an upload under them would vanish on re-index.
-RESERVED_NAMES = frozenset({"readme.md", "readme.txt"})
-_UNSAFE_CHARS = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
 class UploadError(Exception):
@@ -42,35 +33,6 @@ class UploadedFile:
     field: str
     filename: str
     size: int
-
-
-def safe_filename(raw: str) -> str:
-    """A plain file name for the uploads folder, or UploadError saying why not.
-
-    No path components (so no traversal), no leading dot or underscore (the indexer skips
-    those), a supported suffix, and only letters, digits, spaces and ``.-_()``.
-    """
-    name = unicodedata.normalize("NFC", raw or "").strip()
-    if not name:
-        raise UploadError("the upload has no file name", 422)
-    if "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
-        raise UploadError("the file name must not contain a path", 422)
-    name = _UNSAFE_CHARS.sub("_", name).strip(" ")
-    name = name.lstrip("._ ")
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UploadError(
-            f"unsupported file type {suffix or '(none)'}; supported: {allowed}", 415
-        )
-    if not Path(name).stem.strip("._- "):
-        raise UploadError("the file name is empty", 422)
-    if name.lower() in RESERVED_NAMES:
-        raise UploadError(f"{name} is a reserved name (the indexer skips it)", 422)
-    if len(name) > MAX_NAME_CHARS:
-        stem = Path(name).stem[: MAX_NAME_CHARS - len(suffix)]
-        name = stem + suffix
-    return name
 
 
 def boundary_of(content_type: str) -> bytes:

@@ -30,8 +30,8 @@ from bot.publish import Publisher, PublishError
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
+from bot.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.state import LanguageStats, StateStore
-from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.uploads import UploadError, boundary_of, read_single_file
 
 logger = logging.getLogger(__name__)

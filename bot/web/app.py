@@ -29,6 +29,7 @@ from bot.metrics import Metrics
 from bot.outbox import Notifier
 from bot.publish import Publisher
 from bot.rag.answer import UNAVAILABLE, message
+from bot.ratelimit import SlidingWindowLimiter
 from bot.state import StateStore
 from bot.web.admin import admin_router
 from bot.web.ask import ask_router
@@ -38,7 +39,6 @@ from bot.web.feedback import feedback_router
 from bot.web.metrics import MetricsMiddleware
 from bot.web.operations import operations_router
 from bot.web.pages import STATIC_DIR, pages_router
-from bot.web.ratelimit import SlidingWindowLimiter
 from bot.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware, security_headers
 from bot.web.webhooks import Webhook, webhook_router
 

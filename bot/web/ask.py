@@ -19,11 +19,11 @@ from bot.errors import StoreUnavailable
 from bot.metrics import Metrics, timed_answer
 from bot.rag.answer import UNAVAILABLE, Answer, message
 from bot.rag.text import detect_language
+from bot.ratelimit import SlidingWindowLimiter
 from bot.state import StateStore
 from bot.web.common import ERRORS, limited, request_language
 from bot.web.conversations import ConversationIds
 from bot.web.examples import ExampleQuestions
-from bot.web.ratelimit import SlidingWindowLimiter
 from bot.web.schemas import AskRequest, AskResponse, ErrorResponse, ExamplesResponse
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from bot.metrics import Metrics
-from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
+from bot.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import ErrorResponse
 
 LANGUAGES = frozenset({"ko", "en", "vi", "ja"})

@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from bot.handoffs import Handoffs
 from bot.metrics import Metrics
 from bot.rag.text import detect_language
+from bot.ratelimit import SlidingWindowLimiter
 from bot.state import StateStore
 from bot.web.common import ERRORS, limited, request_language
 from bot.web.conversations import ConversationIds
-from bot.web.ratelimit import SlidingWindowLimiter
 from bot.web.schemas import (
     ErrorResponse,
     FeedbackRequest,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.filenames import UnsafeFileName, upload_file_name
-from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
+from bot.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.uploads import UploadError, boundary_of, read_single_file
 
 # --- rate limiter ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -21,6 +21,9 @@ from prometheus_client.exposition import generate_latest
 from bot.errors import IngestCancelled, StoreUnavailable
 from bot.rag.answer import Answer
 from bot.rag.indexer import IngestReport
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +159,9 @@ class Metrics:
 
     # --- wiring ------------------------------------------------------------------------------
 
-    def watch(self, assistant: object) -> None:
+    def watch(self, assistant: Core) -> None:
         """Mirror the assistant's LLM fallback counter (once per assistant)."""
-        counter = getattr(assistant, "llm_fallbacks", None)
-        if counter is None:
-            return
+        counter = assistant.llm_fallbacks
         with self._lock:
             if assistant in self._watched:
                 return

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -63,7 +64,7 @@ GATES: dict[str, float] = {
     "in_scope_declined_max": 0.25,
     "smalltalk_min": 0.5,
 }
-GATE_LANGUAGES = ("en", "ko", "vi", "ja")
+GATE_LANGUAGES = languages.CODES
 
 
 @dataclass(frozen=True)

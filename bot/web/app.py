@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +27,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from bot.config import Settings
 from bot.errors import ConfigError, StoreUnavailable
+from bot.languages import CODES
+from bot.languages import normalise as _language
 from bot.metrics import Metrics, metrics_for, timed_answer, use_metrics
 from bot.rag.answer import UNAVAILABLE, Answer, message
 from bot.rag.assistant import Assistant
@@ -55,6 +57,7 @@ from bot.web.security import (
     SecurityHeadersMiddleware,
     security_headers,
 )
+from bot.web.widget import widget_script
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,8 @@ WEBHOOK_BODY_LIMIT = 1024 * 1024
 # Hand-offs reach people, so they are limited far below questions.
 HANDOFFS_PER_HOUR = 5
 FEEDBACK_PER_MINUTE = 60
-LANGUAGES = frozenset({"ko", "en", "vi", "ja"})
+# A supported language code, exactly (the widget's greeting asks for one).
+CODE_PATTERN = f"^(?:{'|'.join(CODES)})$"
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
 # Where /docs loads Swagger UI from (the files fastapi-offline ships).
 DOCS_ASSETS = "/docs-assets"
@@ -76,14 +80,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "invalid request"},
     429: {"model": ErrorResponse, "description": "rate limit; see Retry-After"},
 }
-
-
-def _language(code: str | None) -> str | None:
-    """Primary subtag of a supported language, else None (the core then detects it)."""
-    if not code:
-        return None
-    primary = code.replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else None
 
 
 def _client_ip(request: Request) -> str:
@@ -302,7 +298,7 @@ def create_app(
     )
     async def example_questions(
         language: Annotated[
-            Literal["ko", "en", "vi", "ja"], Query(description="the greeting's language")
+            str, Query(description="the greeting's language", pattern=CODE_PATTERN)
         ],
     ) -> JSONResponse:
         """Two or three questions the documents answer, for the widget's greeting."""
@@ -477,10 +473,10 @@ def create_app(
         return _page("admin.html")
 
     @app.get("/widget.js", include_in_schema=False)
-    async def widget() -> FileResponse:
-        """The embeddable widget script."""
-        return FileResponse(
-            STATIC_DIR / "widget.js",
+    async def widget() -> Response:
+        """The embeddable widget script, with its UI texts from bot/languages."""
+        return Response(
+            widget_script(),
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )

@@ -2,9 +2,20 @@
 
 Each language lives in its own module (``ko.py``, ``en.py``, ``vi.py``, ``ja.py``) holding its
 code, names, tuning, fixed messages, question-word and small-talk patterns and the UI texts
-of Telegram and the web widget. Adding a language is one module plus its line in
-``LANGUAGES`` (and its documents in knowledge/). This package imports nothing from the core
-or the channels, so both can import it.
+of Telegram and the web widget. This package imports nothing from the core or the channels,
+so both can import it.
+
+Adding a language (say Chinese, ``zh``):
+
+1. ``bot/languages/zh.py``: a ``Language`` with every text English has (tests/unit checks);
+   ``han_sentences=True`` so Han text without kana is detected as it.
+2. Register it in ``LANGUAGES`` below.
+3. Its documents in ``knowledge/zh/`` (front matter ``language: zh``), its names in
+   ``bot/rag/data/glossary.yaml`` (a ``zh:`` list), its questions in ``eval/`` (the gate
+   requires every registered language).
+4. Optional: its name in the other modules' ``names`` (else the note shows the code), the
+   ``/lang`` list in each Telegram greeting, and ``fitted_offset=True`` after a refit
+   (``python -m bot eval --fit``).
 """
 
 from __future__ import annotations
@@ -26,11 +37,15 @@ PRIMARY = "ko"
 # What detection returns for text in a script none of LANGUAGES is written in (Chinese, Thai,
 # Cyrillic, …): the core answers it in English with `unsupported_note()`.
 UNSUPPORTED = "unsupported"
+# Who writes Han sentences without kana (see Language.han_sentences): UNSUPPORTED until a
+# registered language says it does.
+HAN_SENTENCES = next((lang.code for lang in LANGUAGES if lang.han_sentences), UNSUPPORTED)
 
 __all__ = [
     "BY_CODE",
     "CODES",
     "DEFAULT",
+    "HAN_SENTENCES",
     "LANGUAGES",
     "PRIMARY",
     "UNSUPPORTED",

@@ -33,5 +33,9 @@ class Language:
     # The fitted decision model (bot/rag/data) has an offset for this language; a new language
     # starts without one (English's calibration) until `python -m bot fit` is re-run with it.
     fitted_offset: bool = False
+    # Detection: Han text without kana that is not Japanese kanji (a Chinese-only character or
+    # a whole sentence, bot/rag/text.py) is this language; no language claims it today, so it
+    # is UNSUPPORTED. Chinese would set it.
+    han_sentences: bool = False
     # English only: the reply to a question in a script the bot does not read ({languages}).
     unsupported: str = field(default="")

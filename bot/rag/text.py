@@ -15,14 +15,14 @@ import itertools
 import re
 import unicodedata
 
-from bot.languages import LANGUAGES, UNSUPPORTED
+from bot.languages import HAN_SENTENCES, LANGUAGES, UNSUPPORTED
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Han text without kana is Japanese written in kanji ("住所", "面積") unless it holds a character
 # only Chinese writes (its particles, pronouns and simplified forms) or is a whole sentence
-# (Japanese sentences carry kana): then it is Chinese, a language the bot does not read.
+# (Japanese sentences carry kana): then it is Chinese (HAN_SENTENCES: unsupported today).
 _CHINESE_ONLY = re.compile(r"[吗呢么们这哪吧啊个什怎谁您你是没还给让对从边样请问说为几]")
 HAN_ONLY_SENTENCE = 10
 # Letters of no supported script (Thai, Cyrillic, Arabic, …): alphabetic, and not Latin,
@@ -90,7 +90,7 @@ def detect_language(text: str, default: str = "en") -> str:
     latin = len(_LATIN.findall(text))
     if han and (han >= HAN_ONLY_SENTENCE or _CHINESE_ONLY.search(text)):
         if han >= latin:
-            return UNSUPPORTED
+            return HAN_SENTENCES
     elif han:
         return "ja"
     elif len(_OTHER_SCRIPT.findall(text)) > latin:

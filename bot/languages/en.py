@@ -14,9 +14,14 @@ LANGUAGE = Language(
         "vi": "Vietnamese",
         "ja": "Japanese",
     },
-    decline="I'm sorry — the programme documents I have do not cover this question, so I can't answer it reliably. The hub staff can: please send them your question.",
+    decline=(
+        "I'm sorry — the programme documents I have do not cover this question, so I can't "
+        "answer it reliably. The hub staff can: please send them your question."
+    ),
     unavailable="The assistant is temporarily unavailable. Please try again in a few minutes.",
-    other_language_note="(No English document covers this; the answer is taken from a {lang} document.)",
+    other_language_note=(
+        "(No English document covers this; the answer is taken from a {lang} document.)"
+    ),
     question_words=r"\b(?:what|where|when|who|whom|whose|how|why|which)\b",
     question_cues={
         "number": r"\bhow (?:many|much|big|large|long|far)\b|\b(?:size|area|number of|percent|rate|figures?|amount)\b",
@@ -26,6 +31,7 @@ LANGUAGE = Language(
     },
     smalltalk_phrases={
         "greeting": (
+            # "Hi Seoul" is a programme name, not a greeting.
             r"\b(?:hi(?![\s-]*seoul)|hello|hey|hiya|howdy|greetings|yo)\b(?: there)?",
             r"\bgood (?:morning|afternoon|evening|day)\b",
         ),
@@ -48,11 +54,16 @@ LANGUAGE = Language(
         ),
     },
     smalltalk_replies={
-        "intro": "I'm the assistant of Seoul Startup Hub Ho Chi Minh. I answer from the programme's documents on:",
+        "intro": (
+            "I'm the assistant of Seoul Startup Hub Ho Chi Minh. I answer from the programme's "
+            "documents on:"
+        ),
         "hello": "Hello!",
         "examples": "You could ask, for example:",
         "more": "… and {n} more",
-        "staff": "For anything the documents do not cover, I can pass your question to the hub staff.",
+        "staff": (
+            "For anything the documents do not cover, I can pass your question to the hub staff."
+        ),
         "thanks": "You're welcome! Ask me anything else about the hub and expanding to Vietnam.",
     },
     smalltalk_exemplars={
@@ -78,7 +89,14 @@ LANGUAGE = Language(
         ),
     },
     telegram={
-        "greeting": "Hello {name}! I am the assistant of <b>Seoul Startup Hub Ho Chi Minh</b>.\n\nI answer questions about the hub, its services and membership, its partner agencies and universities, and expanding to Vietnam. My answers come only from the programme documents, and I list the documents I used under each answer.\n\nJust type your question. If I cannot help, tap “Ask a staff member”.\nLanguage: /lang ko | en | vi | ja",
+        "greeting": (
+            "Hello {name}! I am the assistant of <b>Seoul Startup Hub Ho Chi Minh</b>.\n\nI "
+            "answer questions about the hub, its services and membership, its partner agencies "
+            "and universities, and expanding to Vietnam. My answers come only from the programme "
+            "documents, and I list the documents I used under each answer.\n\nJust type your "
+            "question. If I cannot help, tap “Ask a staff member”.\nLanguage: /lang ko | en | vi "
+            "| ja"
+        ),
         "language_set": "I will talk to you in English.",
         "language_usage": "Choose a language: /lang ko, /lang en, /lang vi or /lang ja.",
         "sources": "Sources",
@@ -90,20 +108,37 @@ LANGUAGE = Language(
         "answer_expired": "This answer has expired. Please ask your question again.",
         "example_expired": "This example is no longer available. Please type your question.",
         "examples_intro": "Or tap one of these questions:",
-        "unsure_offer": "I am not fully sure this answers your question. To check with the hub staff, tap “{button}”.",
+        "unsure_offer": (
+            "I am not fully sure this answers your question. To check with the hub staff, tap "
+            "“{button}”."
+        ),
+        # Where a source came from when staff published it (bot/rag/provenance.py).
         "origin_upload": "uploaded by staff on {date}",
         "origin_faq": "saved from a staff answer on {date}",
         "ask_staff": "Ask a staff member",
         "decline_offer": "Would you like me to pass your question to the hub staff?",
         "thanks_feedback": "Thank you for your feedback!",
-        "what_was_wrong": "Sorry about that. What was wrong with the answer? Reply to this message.",
+        "what_was_wrong": (
+            "Sorry about that. What was wrong with the answer? Reply to this message."
+        ),
         "comment_saved": "Thank you, I have passed this on so the answer can be improved.",
         "feedback_unknown": "I could not find that answer any more.",
-        "handoff_opened": "I have passed your question to the hub staff. They will reply here; until they close the conversation, your messages go straight to them.",
-        "handoff_already_open": "Your question is already with the hub staff; they will reply here.",
-        "handoff_unavailable": "Sorry, I cannot reach the hub staff from here right now. Please contact the hub directly (ask me “How do I contact the hub?”).",
+        "handoff_opened": (
+            "I have passed your question to the hub staff. They will reply here; until they "
+            "close the conversation, your messages go straight to them."
+        ),
+        "handoff_already_open": (
+            "Your question is already with the hub staff; they will reply here."
+        ),
+        "handoff_unavailable": (
+            "Sorry, I cannot reach the hub staff from here right now. Please contact the hub "
+            "directly (ask me “How do I contact the hub?”)."
+        ),
         "staff_says": "Hub staff",
-        "handoff_resolved": "The hub staff have closed this conversation. I will answer your questions again — ask me anything.",
+        "handoff_resolved": (
+            "The hub staff have closed this conversation. I will answer your questions again — "
+            "ask me anything."
+        ),
         "rate_limited": "You are sending questions faster than I can answer. Please wait a minute.",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
         "staff_only": "Sorry, only the hub staff can do that.",
@@ -117,7 +152,10 @@ LANGUAGE = Language(
         "title": "Seoul Startup Hub HCMC assistant",
         "open": "Open the hub assistant chat",
         "close": "Close chat",
-        "intro": "Hello! Ask me about Seoul Startup Hub Ho Chi Minh and expanding your startup to Vietnam.",
+        "intro": (
+            "Hello! Ask me about Seoul Startup Hub Ho Chi Minh and expanding your startup to "
+            "Vietnam."
+        ),
         "label": "Your question",
         "placeholder": "Type your question…",
         "send": "Send",
@@ -151,6 +189,8 @@ LANGUAGE = Language(
         "less": "Show less",
         "sourcesOne": "1 source",
         "sourcesMany": "{n} sources",
-        "unsureNote": "This may not fully answer your question. A hub staff member can check it for you.",
+        "unsureNote": (
+            "This may not fully answer your question. A hub staff member can check it for you."
+        ),
     },
 )

@@ -16,9 +16,14 @@ LANGUAGE = Language(
     },
     pro_drop=True,
     fitted_offset=True,
-    decline="Xin lỗi, tài liệu của chương trình mà tôi có không đề cập đến câu hỏi này nên tôi không thể trả lời chính xác. Vui lòng gửi câu hỏi cho nhân viên của hub.",
+    decline=(
+        "Xin lỗi, tài liệu của chương trình mà tôi có không đề cập đến câu hỏi này nên tôi không "
+        "thể trả lời chính xác. Vui lòng gửi câu hỏi cho nhân viên của hub."
+    ),
     unavailable="Trợ lý tạm thời không khả dụng. Vui lòng thử lại sau ít phút.",
-    other_language_note="(Không có tài liệu tiếng Việt về nội dung này; câu trả lời lấy từ tài liệu {lang}.)",
+    other_language_note=(
+        "(Không có tài liệu tiếng Việt về nội dung này; câu trả lời lấy từ tài liệu {lang}.)"
+    ),
     question_words=r"\bgì\b|\bđâu\b|\bnào\b|\bai\b|bao nhiêu|bao giờ|\bsao\b|thế nào|\bmấy\b",
     question_cues={
         "number": r"bao nhiêu|mấy|diện tích|rộng|quy mô|số lượng|tỷ lệ|bao xa",
@@ -44,11 +49,17 @@ LANGUAGE = Language(
         ),
     },
     smalltalk_replies={
-        "intro": "Tôi là trợ lý của Seoul Startup Hub Ho Chi Minh. Tôi trả lời dựa trên tài liệu của chương trình về:",
+        "intro": (
+            "Tôi là trợ lý của Seoul Startup Hub Ho Chi Minh. Tôi trả lời dựa trên tài liệu của "
+            "chương trình về:"
+        ),
         "hello": "Xin chào!",
         "examples": "Bạn có thể hỏi, ví dụ:",
         "more": "… và {n} chủ đề khác",
-        "staff": "Với những gì tài liệu chưa đề cập, tôi có thể chuyển câu hỏi của bạn cho nhân viên của hub.",
+        "staff": (
+            "Với những gì tài liệu chưa đề cập, tôi có thể chuyển câu hỏi của bạn cho nhân viên "
+            "của hub."
+        ),
         "thanks": "Không có gì! Bạn cứ hỏi thêm về hub và việc mở rộng sang Việt Nam nhé.",
     },
     smalltalk_exemplars={
@@ -74,7 +85,13 @@ LANGUAGE = Language(
         ),
     },
     telegram={
-        "greeting": "Xin chào {name}! Tôi là trợ lý của <b>Seoul Startup Hub Ho Chi Minh</b>.\n\nTôi trả lời các câu hỏi về hub, dịch vụ và thành viên, các cơ quan và trường đại học đối tác, và việc mở rộng sang Việt Nam. Câu trả lời chỉ lấy từ tài liệu của chương trình, kèm danh sách tài liệu đã dùng.\n\nHãy nhập câu hỏi của bạn. Nếu tôi không giúp được, hãy bấm “Hỏi nhân viên”.\nNgôn ngữ: /lang ko | en | vi | ja",
+        "greeting": (
+            "Xin chào {name}! Tôi là trợ lý của <b>Seoul Startup Hub Ho Chi Minh</b>.\n\nTôi trả "
+            "lời các câu hỏi về hub, dịch vụ và thành viên, các cơ quan và trường đại học đối "
+            "tác, và việc mở rộng sang Việt Nam. Câu trả lời chỉ lấy từ tài liệu của chương "
+            "trình, kèm danh sách tài liệu đã dùng.\n\nHãy nhập câu hỏi của bạn. Nếu tôi không "
+            "giúp được, hãy bấm “Hỏi nhân viên”.\nNgôn ngữ: /lang ko | en | vi | ja"
+        ),
         "language_set": "Tôi sẽ trò chuyện với bạn bằng tiếng Việt.",
         "language_usage": "Chọn ngôn ngữ: /lang ko, /lang en, /lang vi hoặc /lang ja.",
         "sources": "Nguồn",
@@ -86,7 +103,11 @@ LANGUAGE = Language(
         "answer_expired": "Câu trả lời này đã hết hạn. Vui lòng gửi lại câu hỏi.",
         "example_expired": "Câu hỏi mẫu này không còn nữa. Vui lòng nhập câu hỏi của bạn.",
         "examples_intro": "Hoặc bấm vào một trong các câu hỏi sau:",
-        "unsure_offer": "Tôi không chắc câu trả lời này đúng ý bạn. Để hỏi lại nhân viên hub, hãy bấm “{button}”.",
+        "unsure_offer": (
+            "Tôi không chắc câu trả lời này đúng ý bạn. Để hỏi lại nhân viên hub, hãy bấm "
+            "“{button}”."
+        ),
+        # Where a source came from when staff published it (bot/rag/provenance.py).
         "origin_upload": "nhân viên tải lên ngày {date}",
         "origin_faq": "lưu từ câu trả lời của nhân viên ngày {date}",
         "ask_staff": "Hỏi nhân viên",
@@ -95,11 +116,21 @@ LANGUAGE = Language(
         "what_was_wrong": "Xin lỗi bạn. Câu trả lời sai ở đâu? Hãy trả lời tin nhắn này.",
         "comment_saved": "Cảm ơn bạn, tôi đã ghi nhận để cải thiện câu trả lời.",
         "feedback_unknown": "Tôi không tìm thấy câu trả lời đó nữa.",
-        "handoff_opened": "Tôi đã chuyển câu hỏi của bạn cho nhân viên hub. Họ sẽ trả lời tại đây; cho đến khi họ kết thúc cuộc trò chuyện, tin nhắn của bạn sẽ được gửi thẳng cho họ.",
-        "handoff_already_open": "Câu hỏi của bạn đã được chuyển cho nhân viên hub; họ sẽ trả lời tại đây.",
-        "handoff_unavailable": "Xin lỗi, hiện tôi không thể kết nối với nhân viên hub từ đây. Vui lòng liên hệ trực tiếp với hub (hãy hỏi tôi “Làm sao liên hệ với hub?”).",
+        "handoff_opened": (
+            "Tôi đã chuyển câu hỏi của bạn cho nhân viên hub. Họ sẽ trả lời tại đây; cho đến khi "
+            "họ kết thúc cuộc trò chuyện, tin nhắn của bạn sẽ được gửi thẳng cho họ."
+        ),
+        "handoff_already_open": (
+            "Câu hỏi của bạn đã được chuyển cho nhân viên hub; họ sẽ trả lời tại đây."
+        ),
+        "handoff_unavailable": (
+            "Xin lỗi, hiện tôi không thể kết nối với nhân viên hub từ đây. Vui lòng liên hệ trực "
+            "tiếp với hub (hãy hỏi tôi “Làm sao liên hệ với hub?”)."
+        ),
         "staff_says": "Nhân viên hub",
-        "handoff_resolved": "Nhân viên hub đã kết thúc cuộc trò chuyện. Tôi sẽ tiếp tục trả lời câu hỏi của bạn.",
+        "handoff_resolved": (
+            "Nhân viên hub đã kết thúc cuộc trò chuyện. Tôi sẽ tiếp tục trả lời câu hỏi của bạn."
+        ),
         "rate_limited": "Bạn gửi câu hỏi hơi nhanh. Vui lòng đợi khoảng một phút rồi thử lại.",
         "error": "Xin lỗi, đã có lỗi xảy ra. Vui lòng thử lại sau giây lát.",
         "staff_only": "Xin lỗi, chỉ nhân viên hub mới dùng được chức năng này.",
@@ -109,7 +140,10 @@ LANGUAGE = Language(
         "title": "Trợ lý Seoul Startup Hub HCMC",
         "open": "Mở trò chuyện với trợ lý của hub",
         "close": "Đóng trò chuyện",
-        "intro": "Xin chào! Hãy hỏi tôi về Seoul Startup Hub Hồ Chí Minh và việc đưa startup sang Việt Nam.",
+        "intro": (
+            "Xin chào! Hãy hỏi tôi về Seoul Startup Hub Hồ Chí Minh và việc đưa startup sang "
+            "Việt Nam."
+        ),
         "label": "Câu hỏi của bạn",
         "placeholder": "Nhập câu hỏi…",
         "send": "Gửi",
@@ -143,6 +177,8 @@ LANGUAGE = Language(
         "less": "Thu gọn",
         "sourcesOne": "1 nguồn",
         "sourcesMany": "{n} nguồn",
-        "unsureNote": "Câu trả lời này có thể chưa đầy đủ. Nhân viên của hub có thể kiểm tra giúp bạn.",
+        "unsureNote": (
+            "Câu trả lời này có thể chưa đầy đủ. Nhân viên của hub có thể kiểm tra giúp bạn."
+        ),
     },
 )

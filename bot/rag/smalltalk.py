@@ -58,7 +58,7 @@ _LEADING = [
 ]
 
 _REPLIES: dict[str, dict[str, str]] = {
-    key: {lang.code: lang.smalltalk_replies[key] for lang in LANGUAGES if key in lang.smalltalk_replies}
+    key: {lang.code: lang.smalltalk_replies[key] for lang in LANGUAGES}
     for key in BY_CODE[DEFAULT].smalltalk_replies
 }
 

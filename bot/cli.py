@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import AssistantError, ConfigError
 from bot.logs import setup_logging
@@ -154,8 +155,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.startup import open_assistant
 
     assistant = open_assistant(settings, show_progress=True)
-    print("Seoul Startup Hub Ho Chi Minh assistant — ask in Korean, English, Vietnamese or "
-          "Japanese. Empty line or Ctrl-D to quit.")  # fmt: skip
+    print(f"Seoul Startup Hub Ho Chi Minh assistant — ask in {languages.spoken()}. "
+          "Empty line or Ctrl-D to quit.")  # fmt: skip
     assistant.warm_up()
     # One conversation per console session: "How big is it?" follows the previous question.
     conversation = f"console:{os.getpid()}"

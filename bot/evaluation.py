@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -67,7 +68,7 @@ GATES: dict[str, float] = {
     "in_scope_declined_max": 0.25,
     "smalltalk_min": 0.5,
 }
-GATE_LANGUAGES = ("en", "ko", "vi", "ja")
+GATE_LANGUAGES = languages.CODES
 
 
 @dataclass(frozen=True)

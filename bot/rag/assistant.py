@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.rag import smalltalk
@@ -266,8 +267,11 @@ class Assistant:
         on_token: Callable[[str], None] | None,
     ) -> Answer:
         text = normalise_question(question)
-        lang = (language or detect_language(text)).lower()
+        lang = languages.normalise(language) or detect_language(text)
         self._local.retrieval = None
+        if lang == languages.UNSUPPORTED:
+            # Chinese, Thai, Russian, …: say in English which languages the bot reads.
+            return Answer(languages.unsupported_note(), False, languages.DEFAULT)
         if not text:
             return Answer(message(DECLINE, lang), False, lang)
         talk = smalltalk.classify(text)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -21,7 +21,7 @@ from bot.rag.answer import UNAVAILABLE, Answer, message
 from bot.rag.text import detect_language
 from bot.ratelimit import SlidingWindowLimiter
 from bot.state import StateStore
-from bot.web.common import ERRORS, limited, request_language
+from bot.web.common import CODE_PATTERN, ERRORS, limited, request_language
 from bot.web.conversations import ConversationIds
 from bot.web.examples import ExampleQuestions
 from bot.web.schemas import AskRequest, AskResponse, ErrorResponse, ExamplesResponse
@@ -154,7 +154,7 @@ def ask_router(
     )
     async def example_questions(
         language: Annotated[
-            Literal["ko", "en", "vi", "ja"], Query(description="the greeting's language")
+            str, Query(description="the greeting's language", pattern=CODE_PATTERN)
         ],
     ) -> JSONResponse:
         """Two or three questions the documents answer, for the widget's greeting."""

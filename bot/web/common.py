@@ -7,25 +7,21 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from bot.languages import CODES, normalise
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.web.schemas import ErrorResponse
 
-LANGUAGES = frozenset({"ko", "en", "vi", "ja"})
+# A supported language code, exactly (the widget's greeting asks for one).
+CODE_PATTERN = f"^(?:{'|'.join(CODES)})$"
+# A request's language code: the registry's one normaliser (None: the core detects it).
+request_language = normalise
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "request body over 8 KB"},
     422: {"model": ErrorResponse, "description": "invalid request"},
     429: {"model": ErrorResponse, "description": "rate limit; see Retry-After"},
 }
-
-
-def request_language(code: str | None) -> str | None:
-    """Primary subtag of a supported language, else None (the core then detects it)."""
-    if not code:
-        return None
-    primary = code.replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else None
 
 
 def client_ip(request: Request) -> str:

@@ -6,9 +6,10 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from bot.web.security import PAGE_CSP
+from bot.web.widget import widget_script
 
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
 
@@ -28,10 +29,10 @@ def pages_router() -> APIRouter:
         return _page("admin.html")
 
     @router.get("/widget.js")
-    async def widget() -> FileResponse:
-        """The embeddable widget script."""
-        return FileResponse(
-            STATIC_DIR / "widget.js",
+    async def widget() -> Response:
+        """The embeddable widget script, with its UI texts from bot/languages."""
+        return Response(
+            widget_script(),
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )

@@ -100,10 +100,10 @@ def test_one_normaliser_for_every_channel(code, expected) -> None:
 
 def test_channels_use_the_registry_normaliser() -> None:
     from bot.tg import i18n
-    from bot.web import app
+    from bot.web import common
 
     assert i18n.normalise_language is languages.normalise
-    assert app._language is languages.normalise
+    assert common.request_language is languages.normalise
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import AssistantError, ConfigError
 from bot.logs import setup_logging
@@ -33,15 +34,6 @@ def load_settings(data_dir: str | None = None) -> Settings:
     return settings
 
 
-def open_assistant(settings: Settings, *, show_progress: bool):
-    from bot.console import index_if_empty
-    from bot.rag.assistant import Assistant
-
-    assistant = Assistant(settings)
-    index_if_empty(assistant, show_progress=show_progress)
-    return assistant
-
-
 # --- ingest -----------------------------------------------------------------------------------
 
 
@@ -61,6 +53,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.data_dir)
+        setup_logging(settings, quiet=True)
         missing = [str(p) for p in args.paths if not p.exists() and not p.is_symlink()]
         if missing:
             raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -131,6 +124,7 @@ def _ingest_through_service(settings: Settings, service: dict[str, object], path
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
+    from bot.startup import open_assistant
 
     assistant = open_assistant(settings, show_progress=not args.json and sys.stderr.isatty())
     if args.question == ["-"]:
@@ -158,10 +152,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import print_answer
+    from bot.startup import open_assistant
 
     assistant = open_assistant(settings, show_progress=True)
-    print("Seoul Startup Hub Ho Chi Minh assistant — ask in Korean, English, Vietnamese or "
-          "Japanese. Empty line or Ctrl-D to quit.")  # fmt: skip
+    print(f"Seoul Startup Hub Ho Chi Minh assistant — ask in {languages.spoken()}. "
+          "Empty line or Ctrl-D to quit.")  # fmt: skip
     assistant.warm_up()
     # One conversation per console session: "How big is it?" follows the previous question.
     conversation = f"console:{os.getpid()}"
@@ -191,7 +186,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.conversation_secret,
     )
     secrets = [secret.get_secret_value() for secret in candidates if secret is not None]
-    setup_logging(quiet=False, secrets=secrets, fmt=settings.log_format)
+    setup_logging(settings, quiet=False, secrets=secrets)
     asyncio.run(serve(settings))
     return EXIT_OK
 
@@ -228,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--data-dir", dest="sub_data_dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     command = args.command or "serve"
-    setup_logging(quiet=command != "serve")
+    setup_logging(quiet=command != "serve")  # until the settings say otherwise
     try:
         settings = load_settings(getattr(args, "sub_data_dir", None) or args.data_dir)
+        setup_logging(settings, quiet=command != "serve")
         match command:
             case "ask":
                 return _ask(args, settings)

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # --- operations -------------------------------------------------------------------------
     # "json": one JSON object per log line (for a log collector); "text": key=value lines.
     log_format: Literal["text", "json"] = "text"
+    # Root log level; unset: INFO for the service, WARNING for command-line tools.
+    log_level: Literal["", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = ""
 
     # --- channels ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -108,6 +110,17 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _log_word(cls, value: object, info: ValidationInfo) -> object:
+        # "JSON", " debug " mean what they say; an empty LOG_FORMAT= is the default.
+        if not isinstance(value, str):
+            return value
+        word = value.strip()
+        if info.field_name == "log_format":
+            return word.lower() or "text"
+        return word.upper()
 
     @field_validator("admin_token", "metrics_token")
     @classmethod

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot.metrics import metrics_for, tracked_ingest
+from bot.core import Core
+from bot.metrics import Metrics, tracked_ingest
 from bot.rag.answer import Answer
-from bot.rag.assistant import Assistant
 from bot.rag.indexer import IngestReport, ProgressCallback
 
 err_console = Console(stderr=True)
@@ -100,13 +100,12 @@ def print_answer(answer: Answer, console: Console | None = None) -> None:
             console.print(f"[{number}] {where} · {source.source}{dated}", highlight=False, markup=False)
 
 
-def index_if_empty(assistant: Assistant, *, show_progress: bool) -> None:
+def index_if_empty(assistant: Core, metrics: Metrics, *, show_progress: bool) -> None:
     """First run on a new machine: index KNOWLEDGE_DIR, with progress and the summary on stderr.
 
     Also records the run (trigger "startup") and the index size in the service metrics.
     """
-    metrics = metrics_for(assistant)
-    chunks = assistant.store.count()
+    chunks = assistant.chunk_count()
     metrics.index_chunks.set(chunks)
     stale = chunks > 0 and assistant.index_stale()
     if chunks > 0 and not stale:

@@ -33,9 +33,14 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.rag.assistant import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL_DIR = ROOT / "eval"
@@ -63,7 +68,7 @@ GATES: dict[str, float] = {
     "in_scope_declined_max": 0.25,
     "smalltalk_min": 0.5,
 }
-GATE_LANGUAGES = ("en", "ko", "vi", "ja")
+GATE_LANGUAGES = languages.CODES
 
 
 @dataclass(frozen=True)
@@ -393,22 +398,12 @@ def _merge(into: Report, part: Report) -> None:
     into.misses.extend(part.misses)
 
 
-def open_assistant(settings: Settings):
-    """An assistant over the settings' index, built first if it is empty or stale, and
-    brought up to date with the knowledge folder (an evaluation of last week's index would
-    measure documents that are no longer there)."""
-    from bot.console import err_console, index_if_empty, print_report
-    from bot.rag.assistant import Assistant
+def open_assistant(settings: Settings) -> Assistant:
+    """An assistant over the settings' index, built if empty or stale and brought up to date
+    with the knowledge folder (bot/startup.py)."""
+    from bot.startup import open_assistant as open_up_to_date
 
-    assistant = Assistant(settings)
-    was_empty = assistant.store.count() == 0
-    index_if_empty(assistant, show_progress=False)
-    if not was_empty:
-        report = assistant.ingest()
-        if report.changed or report.failed:
-            print_report(report, err_console)
-    assistant.warm_up()
-    return assistant
+    return open_up_to_date(settings, refresh=True)
 
 
 def format_table(reports: Iterable[Report], splits: Sequence[str] = ("heldout", "train")) -> str:

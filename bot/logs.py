@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 _TOKEN_PATTERNS = [
     re.compile(r"bot\d{6,12}:[A-Za-z0-9_-]{30,}"),  # Telegram bot token inside URLs
@@ -136,9 +138,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def log_format(value: str | None = None) -> str:
+def log_format(raw: str) -> str:
     """The LOG_FORMAT to use ("text" or "json"); ConfigError naming the variable otherwise."""
-    raw = value if value is not None else os.environ.get("LOG_FORMAT", "")
     chosen = raw.strip().lower() or "text"
     if chosen not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be 'text' or 'json', not {raw!r}")
@@ -171,23 +172,26 @@ def cap_payload_loggers() -> None:
 
 
 def setup_logging(
+    settings: Settings | None = None,
     *,
     quiet: bool = False,
     secrets: list[str] | None = None,
     fmt: str | None = None,
     stream: Any = None,
 ) -> None:
-    """Configure the root logger once; ``quiet`` keeps CLI output to warnings.
+    """Configure the root logger; ``quiet`` keeps CLI output to warnings.
 
-    ``fmt`` defaults to the LOG_FORMAT environment variable ("text" when unset or invalid,
-    with a warning); ``stream`` defaults to stderr.
+    LOG_FORMAT and LOG_LEVEL come from ``settings`` (read by bot/config.py, like every other
+    setting); before settings are read (``None``) the logs are text at the default level.
+    ``fmt`` overrides the format (an invalid one falls back to text, with a warning);
+    ``stream`` defaults to stderr.
     """
-    level = os.environ.get("LOG_LEVEL", "WARNING" if quiet else "INFO").upper()
+    level = (settings.log_level if settings else "") or ("WARNING" if quiet else "INFO")
     problem = None
     try:
-        chosen = log_format(fmt)
+        chosen = log_format(fmt if fmt is not None else settings.log_format if settings else "")
     except ConfigError as exc:
-        # Logging is set up before settings are read: a typo must not cost the logs.
+        # A typo must not cost the logs.
         chosen, problem = "text", exc
     handler = make_handler(chosen, secrets, stream)
     root = logging.getLogger()

@@ -2,8 +2,8 @@
 small helpers every channel uses to time answers and record ingestion runs.
 
 Each ``Metrics`` keeps a private registry, so several apps can live in one test process.
-Without an explicit object, both channels use ``metrics_for(assistant)``: the service builds
-the web app and the Telegram bot around the same assistant, so they share one registry.
+The service (bot/service.py) builds one and passes it to every channel, so they share it; a
+channel built on its own (tests) makes its own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
@@ -21,6 +21,9 @@ from prometheus_client.exposition import generate_latest
 from bot.errors import IngestCancelled, StoreUnavailable
 from bot.rag.answer import Answer
 from bot.rag.indexer import IngestReport
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +46,11 @@ INGEST_RESULTS = ("ok", "partial", "failed")
 FILE_OUTCOMES = ("added", "updated", "unchanged", "deleted", "renamed", "failed", "skipped")
 
 
-class _Store(Protocol):
-    def count(self) -> int: ...
+class _Counted(Protocol):
+    def chunk_count(self) -> int: ...
 
 
-class _Assistant(Protocol):
-    store: _Store
-
+class _Indexing(_Counted, Protocol):
     def ingest(self, paths: Any = None, progress: Any = None) -> IngestReport: ...
 
 
@@ -158,11 +159,9 @@ class Metrics:
 
     # --- wiring ------------------------------------------------------------------------------
 
-    def watch(self, assistant: object) -> None:
+    def watch(self, assistant: Core) -> None:
         """Mirror the assistant's LLM fallback counter (once per assistant)."""
-        counter = getattr(assistant, "llm_fallbacks", None)
-        if counter is None:
-            return
+        counter = assistant.llm_fallbacks
         with self._lock:
             if assistant in self._watched:
                 return
@@ -219,10 +218,10 @@ class Metrics:
             self.ingest_last_success.set(time.time())
         return result
 
-    def refresh_index_chunks(self, store: _Store) -> int | None:
-        """Set the chunk gauge from the store (blocking); None if the store is unreachable."""
+    def refresh_index_chunks(self, core: _Counted) -> int | None:
+        """Set the chunk gauge from the index (blocking); None if the store is unreachable."""
         try:
-            chunks = int(store.count())
+            chunks = int(core.chunk_count())
         except StoreUnavailable:
             logger.warning("index size unknown: store unreachable")
             return None
@@ -246,28 +245,6 @@ def answer_outcome(answer: Answer) -> str:
     if answer.answered:
         return "answered"
     return "unavailable" if answer.unavailable else "declined"
-
-
-_shared: weakref.WeakKeyDictionary[object, Metrics] = weakref.WeakKeyDictionary()
-_shared_lock = threading.Lock()
-
-
-def metrics_for(assistant: object) -> Metrics:
-    """The process-wide metrics of ``assistant`` (created on first use, then shared)."""
-    with _shared_lock:
-        metrics = _shared.get(assistant)
-        if metrics is None:
-            metrics = _shared[assistant] = Metrics()
-    metrics.watch(assistant)
-    return metrics
-
-
-def use_metrics(assistant: object, metrics: Metrics) -> Metrics:
-    """Make ``metrics`` the shared object of ``assistant`` (an explicitly built one wins)."""
-    with _shared_lock:
-        _shared[assistant] = metrics
-    metrics.watch(assistant)
-    return metrics
 
 
 def timed_answer(
@@ -318,7 +295,7 @@ def timed_answer(
 def tracked_ingest(
     metrics: Metrics,
     trigger: str,
-    assistant: _Assistant,
+    assistant: _Indexing,
     call: Callable[[], IngestReport] | None = None,
 ) -> IngestReport:
     """Run an ingestion (blocking; default ``assistant.ingest()``), record it and log it.
@@ -331,7 +308,7 @@ def tracked_ingest(
     except Exception as exc:
         seconds = time.perf_counter() - started
         metrics.record_ingest(None, trigger, seconds)
-        metrics.refresh_index_chunks(assistant.store)
+        metrics.refresh_index_chunks(assistant)
         # Stopped by SIGTERM (IngestCancelled) is expected at shutdown: not an error.
         stopped = isinstance(exc, IngestCancelled)
         (logger.warning if stopped else logger.error)(
@@ -341,7 +318,7 @@ def tracked_ingest(
         )  # fmt: skip
         raise
     result = metrics.record_ingest(report, trigger, time.perf_counter() - started)
-    chunks = metrics.refresh_index_chunks(assistant.store)
+    chunks = metrics.refresh_index_chunks(assistant)
     counts = report.to_dict()
     logger.info(
         "ingest finished",

@@ -27,15 +27,14 @@ import queue
 import threading
 import time
 import uuid
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core import Core
 from bot.errors import AssistantError, IngestCancelled
-from bot.metrics import Metrics, metrics_for, tracked_ingest
-from bot.rag.assistant import Assistant
+from bot.metrics import Metrics, tracked_ingest
 from bot.rag.indexer import IngestReport, file_hash
 from bot.rag.provenance import Change, ChangeLog, utc_now
 
@@ -120,14 +119,17 @@ class Job:
 
 
 class Publisher:
-    """The queue of staff changes of one assistant's knowledge folder (see the module doc)."""
+    """The queue of staff changes of one assistant's knowledge folder (see the module doc).
 
-    def __init__(self, assistant: Assistant, metrics: Metrics | None = None) -> None:
+    The service builds one and gives it to every channel, so web and Telegram changes run in
+    one queue, in order."""
+
+    def __init__(self, assistant: Core, metrics: Metrics) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
         self.root = self.settings.knowledge_dir.expanduser().resolve()
         self.log = ChangeLog(self.root)
-        self.metrics = metrics if metrics is not None else metrics_for(assistant)
+        self.metrics = metrics
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._queue: queue.Queue[tuple[Job, Callable[[Job], None]] | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -442,16 +444,4 @@ def _free_name(target: Path) -> Path:
             return candidate
     raise PublishError(f"too many files named {target.stem}*{target.suffix}")
 
-
-_publishers: weakref.WeakKeyDictionary[Assistant, Publisher] = weakref.WeakKeyDictionary()
-_publishers_lock = threading.Lock()
-
-
-def publisher_for(assistant: Assistant) -> Publisher:
-    """The one publisher of ``assistant`` (web and Telegram share it, so jobs run in order)."""
-    with _publishers_lock:
-        found = _publishers.get(assistant)
-        if found is None:
-            found = _publishers[assistant] = Publisher(assistant)
-        return found
 

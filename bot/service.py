@@ -152,7 +152,10 @@ def _server(config: uvicorn.Config, on_signal) -> uvicorn.Server:
 async def serve(settings: Settings) -> None:
     """Run the service until SIGINT/SIGTERM; in-flight requests finish before exit."""
     from bot.console import err_console, index_if_empty
-    from bot.publish import publisher_for
+    from bot.core import Core
+    from bot.handoffs import Handoffs
+    from bot.metrics import Metrics
+    from bot.publish import Publisher
     from bot.rag.assistant import Assistant
     from bot.state import StateStore
     from bot.web.app import create_app
@@ -164,12 +167,16 @@ async def serve(settings: Settings) -> None:
     background: list[asyncio.Task[None]] = []
     publisher = None
     try:
-        assistant = Assistant(settings)
-        publisher = publisher_for(assistant)
+        assistant: Core = Assistant(settings)
+        # Built once here and given to every channel: one registry, one queue of staff
+        # changes, one set of hand-off rules for the whole process.
+        metrics = Metrics()
+        metrics.watch(assistant)
+        publisher = Publisher(assistant, metrics)
 
         def prepare() -> None:
             assistant.starting = True
-            index_if_empty(assistant, show_progress=err_console.is_terminal)
+            index_if_empty(assistant, metrics, show_progress=err_console.is_terminal)
             assistant.warm_up()
             assistant.starting = False
             # Uploads a previous process did not finish (SIGTERM, SIGKILL): finish them now,
@@ -185,11 +192,12 @@ async def serve(settings: Settings) -> None:
             background.append(asyncio.create_task(_prepare_when_reachable(prepare)))
         state = StateStore.from_settings(settings.database_url, settings.data_dir)
         await asyncio.to_thread(state.purge, settings.retention_days)
+        handoffs = Handoffs(state, metrics)
 
         if settings.telegram_bot_token is not None:
             from bot.tg.app import TelegramService
 
-            telegram = TelegramService(settings, assistant, state)
+            telegram = TelegramService(settings, assistant, state, metrics, publisher, handoffs)
         else:
             logger.warning("TELEGRAM_BOT_TOKEN not set: running without Telegram")
 
@@ -198,11 +206,10 @@ async def serve(settings: Settings) -> None:
             assistant,
             state,
             notifier=telegram.notifier if telegram is not None else None,
-            telegram_webhook=(
-                telegram.process_webhook_update
-                if telegram is not None and telegram.webhook
-                else None
-            ),
+            webhooks=[telegram.web_hook()] if telegram is not None and telegram.webhook else [],
+            metrics=metrics,
+            publisher=publisher,
+            handoffs=handoffs,
         )
         server = _server(uvicorn_config(app, settings), assistant.stopping.set)
         if telegram is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from bot.languages import LANGUAGES
 from bot.rag.glossary import Glossary
 from bot.rag.retrieval import Candidate, Retrieval, Sentence
 from bot.rag.scoring import LeadFeatures, Scorer
@@ -16,47 +17,13 @@ from bot.rag.text import (
     tokenize,
 )
 
-LANGUAGE_NAMES = {
-    "en": {"en": "English", "ko": "Korean", "vi": "Vietnamese", "ja": "Japanese"},
-    "ko": {"en": "영어", "ko": "한국어", "vi": "베트남어", "ja": "일본어"},
-    "vi": {"en": "tiếng Anh", "ko": "tiếng Hàn", "vi": "tiếng Việt", "ja": "tiếng Nhật"},
-    "ja": {"en": "英語", "ko": "韓国語", "vi": "ベトナム語", "ja": "日本語"},
-}
-
+# The fixed messages per language code, from the language registry (bot/languages).
+LANGUAGE_NAMES = {lang.code: dict(lang.names) for lang in LANGUAGES}
 # Channel-neutral: each channel puts its own localised hand-off control under a decline
 # (Telegram's button, the widget's link), so the text never names one.
-DECLINE = {
-    "en": (
-        "I'm sorry — the programme documents I have do not cover this question, so I can't "
-        "answer it reliably. The hub staff can: please send them your question."
-    ),
-    "ko": (
-        "죄송합니다. 제가 가진 프로그램 문서에는 이 질문에 대한 내용이 없어 정확히 답변드리기 "
-        "어렵습니다. 허브 담당자에게 질문을 보내 문의해 주세요."
-    ),
-    "vi": (
-        "Xin lỗi, tài liệu của chương trình mà tôi có không đề cập đến câu hỏi này nên tôi không "
-        "thể trả lời chính xác. Vui lòng gửi câu hỏi cho nhân viên của hub."
-    ),
-    "ja": (
-        "申し訳ありません。手元のプログラム資料にはこの質問の内容が含まれていないため、"
-        "確かなお答えができません。ハブのスタッフに質問をお送りください。"
-    ),
-}
-
-UNAVAILABLE = {
-    "en": "The assistant is temporarily unavailable. Please try again in a few minutes.",
-    "ko": "일시적으로 답변할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-    "vi": "Trợ lý tạm thời không khả dụng. Vui lòng thử lại sau ít phút.",
-    "ja": "一時的にご利用いただけません。数分後にもう一度お試しください。",
-}
-
-OTHER_LANGUAGE_NOTE = {
-    "en": "(No English document covers this; the answer is taken from a {lang} document.)",
-    "ko": "(한국어 문서에는 이 내용이 없어 {lang} 문서에서 가져온 답변입니다.)",
-    "vi": "(Không có tài liệu tiếng Việt về nội dung này; câu trả lời lấy từ tài liệu {lang}.)",
-    "ja": "(日本語の資料にはこの内容がないため、{lang}の資料から回答しています。)",
-}
+DECLINE = {lang.code: lang.decline for lang in LANGUAGES}
+UNAVAILABLE = {lang.code: lang.unavailable for lang in LANGUAGES}
+OTHER_LANGUAGE_NOTE = {lang.code: lang.other_language_note for lang in LANGUAGES}
 
 
 def message(table: dict[str, str], language: str) -> str:
@@ -240,8 +207,8 @@ def choose_lead(
 # A two-sentence lead may run this far over the language's budget ("about 300 characters").
 LEAD_STRETCH = 1.2
 # Lead length: about two sentences, shorter in Korean and Japanese (denser scripts).
-LEAD_BUDGET = {"ko": 150, "ja": 150}
 DEFAULT_LEAD_BUDGET = 300
+LEAD_BUDGET = {lang.code: lang.lead_budget for lang in LANGUAGES}
 
 
 def _repeats(sentence: str, lead: str) -> bool:

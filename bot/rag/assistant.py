@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot import languages
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.rag import smalltalk
@@ -149,6 +150,11 @@ class Assistant:
         return self.retriever.scorer
 
     @property
+    def generative(self) -> bool:
+        """Whether answers are generated (``answer`` may then stream to ``on_token``)."""
+        return self.generator is not None
+
+    @property
     def last_retrieval(self) -> Retrieval | None:
         """The retrieval behind this thread's last answer (for evaluation and debugging)."""
         return getattr(self._local, "retrieval", None)
@@ -189,6 +195,10 @@ class Assistant:
         self.store.bump_version()
         if self.retriever.loaded:
             self.retriever.refresh()
+
+    def chunk_count(self) -> int:
+        """Chunks in the index; StoreUnavailable when the store cannot answer (readiness)."""
+        return self.store.heartbeat()
 
     def index_stale(self) -> bool:
         """Whether stored chunks were embedded by another model or index format."""
@@ -257,8 +267,11 @@ class Assistant:
         on_token: Callable[[str], None] | None,
     ) -> Answer:
         text = normalise_question(question)
-        lang = (language or detect_language(text)).lower()
+        lang = languages.normalise(language) or detect_language(text)
         self._local.retrieval = None
+        if lang == languages.UNSUPPORTED:
+            # Chinese, Thai, Russian, …: say in English which languages the bot reads.
+            return Answer(languages.unsupported_note(), False, languages.DEFAULT)
         if not text:
             return Answer(message(DECLINE, lang), False, lang)
         talk = smalltalk.classify(text)

@@ -18,6 +18,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from bot.languages import LANGUAGES
+
 MAX_CONVERSATIONS = 10_000
 MAX_AGE_SECONDS = 3600.0
 # A question with at most this many content tokens and no name of its own is short enough to
@@ -106,7 +108,7 @@ class ConversationMemory:
 
 # Languages that drop the subject of a question ("rộng bao nhiêu?", "면적은요?", "広さは?");
 # in English a follow-up points back with a pronoun instead ("How big is it?").
-PRO_DROP = frozenset({"ko", "ja", "vi"})
+PRO_DROP = frozenset(lang.code for lang in LANGUAGES if lang.pro_drop)
 
 
 def resolve(

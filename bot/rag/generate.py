@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -34,7 +35,7 @@ FALLBACK_REASONS = (
     "timeout", "connection", "server_error", "malformed", "uncited", "invalid_citation", "refused",
 )  # fmt: skip
 
-LANGUAGE_LABELS = {"en": "English", "ko": "Korean", "vi": "Vietnamese", "ja": "Japanese"}
+LANGUAGE_LABELS = {lang.code: lang.name for lang in LANGUAGES}
 
 SYSTEM_PROMPT = f"""You are the assistant of Seoul Startup Hub Ho Chi Minh. You answer founders' \
 questions using ONLY the numbered passages provided by the system.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.languages import CODES
 from bot.rag.text import strip_diacritics
 
 
@@ -62,7 +63,7 @@ class Glossary:
         entries = []
         for item in data.get("entries", []):
             aliases: list[str] = []
-            for key in ("ko", "ja", "vi", "other"):
+            for key in (*(code for code in CODES if code != "en"), "other"):
                 aliases.extend(str(a) for a in item.get(key, []) or [])
             entries.append(
                 GlossaryEntry(

@@ -22,6 +22,7 @@ from typing import Self
 import yaml
 
 from bot.errors import IngestCancelled, IngestError
+from bot.languages import UNSUPPORTED
 from bot.rag.text import detect_language
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"})
@@ -460,7 +461,10 @@ def parse_bytes(raw: bytes, path: Path) -> ParsedDocument:
         raise IngestError("no text content found")
     if not doc.language:
         sample = " ".join(s.text for s in doc.sections)[:4000]
-        doc.language = detect_language(doc.title + " " + sample)
+        detected = detect_language(doc.title + " " + sample)
+        # A document in a language the bot does not read (Chinese, …) is indexed unlabelled
+        # rather than as a founder language; staff can name it in front matter (language: zh).
+        doc.language = "" if detected == UNSUPPORTED else detected
     return doc
 
 

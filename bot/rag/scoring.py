@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.languages import LANGUAGES
+
 logger = logging.getLogger(__name__)
 
 SCORING_FILE = "data/scoring.json"
@@ -104,7 +106,7 @@ class DecisionFeatures:
 
 
 # Languages with their own offset in the decision model (English is the reference).
-LANGUAGE_OFFSETS = ("ko", "vi", "ja")
+LANGUAGE_OFFSETS = tuple(lang.code for lang in LANGUAGES if lang.fitted_offset)
 
 
 @dataclass(frozen=True)

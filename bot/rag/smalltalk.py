@@ -17,59 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.languages import BY_CODE, DEFAULT, LANGUAGES
 from bot.rag.text import WH_WORDS, tokenize
 
-# Phrases per intent and language, as regular expressions over the lower-cased message.
-# Adding a language adds an entry to each table (and its replies below).
+# Phrases per intent and language, as regular expressions over the lower-cased message, from
+# each language's module in bot/languages (its replies and exemplars too).
+_INTENTS = ("greeting", "thanks", "capability")
 _PHRASES: dict[str, dict[str, list[str]]] = {
-    "greeting": {
-        # "Hi Seoul" / "하이서울" is a programme name, not a greeting.
-        "en": [r"\b(?:hi(?![\s-]*seoul)|hello|hey|hiya|howdy|greetings|yo)\b(?: there)?", r"\bgood (?:morning|afternoon|evening|day)\b"],
-        "ko": [r"안녕하(?:세요|십니까|신가요)?", r"안녕", r"반갑습니다", r"반가워요?", r"하이(?!\s*서울)", r"헬로", r"ㅎㅇ"],
-        "vi": [r"xin chào", r"\bchào(?: bạn| anh| chị| em| ad| admin| buổi sáng| buổi chiều)?\b", r"\balo\b"],
-        "ja": [r"こんにちは", r"こんばんは", r"おはよう(?:ございます)?", r"はじめまして", r"やあ", r"ハロー"],
-    },
-    "thanks": {
-        "en": [r"\bthank(?:s| you)(?: (?:a lot|so much|very much))?\b", r"\bthx\b", r"\bcheers\b", r"\bmuch appreciated\b"],
-        "ko": [r"감사(?:합니다|해요|드립니다)?", r"고마워요?", r"고맙습니다", r"땡큐", r"ㄱㅅ"],
-        "vi": [r"c[ảá]m ơn(?:\s+(?:bạn|anh|chị|em|nhiều|rất nhiều|lắm|nha|nhé|ạ))*", r"\bthanks\b"],
-        "ja": [r"(?:どうも)?ありがとう(?:ございます|ございました)?", r"助かりました", r"感謝(?:します|いたします)"],
-    },
-    "capability": {
-        "en": [
-            r"\bwhat (?:can|could|do|will) you (?:do|offer|help(?: me)?(?: with)?|tell me|answer)\b",
-            r"\bwhat (?:can|could|should) (?:i|we) ask\b",
-            r"\bhow (?:can|could|do) you help\b",
-            r"\b(?:who|what) are you\b",
-            r"\bwhat is this(?: bot| chat| assistant)?\b",
-            r"\bwhat (?:topics|things|subjects|kinds? of (?:questions|things|topics)|questions) (?:do|can|could) (?:you|i)\b(?: \w+){0,3}",
-            r"\bwhat do you (?:know|cover)\b",
-            r"\bare you (?:a |an )?(?:bot|robot|human|ai|real person|machine)\b",
-            r"^\s*help\b",
-        ],
-        "ko": [
-            r"(?:뭘|뭐|무엇을|무얼|어떤 것을|어떤 걸|어떤 일을)\s*(?:할|해\s*줄|해\s*주실|도와\s*줄|도와\s*주실|도와\s*드릴|알려\s*줄|알려\s*주실|물어\s*볼|물어봐도|질문할)",
-            r"(?:무엇을|뭘|뭐)\s*(?:도와|물어|질문)",
-            r"(?:너는|당신은)?\s*누구(?:세요|야|신가요|인가요)",
-            r"도움말",
-            r"어떤 (?:도움|질문)",
-            r"어떤 (?:주제|것|내용|걸)(?:을|를|에 대해|에 대해서)?\s*(?:물어\s*볼|물어봐도|물어|질문할|질문|답할|답해|알려\s*줄|알려\s*주)",
-        ],
-        "vi": [
-            r"(?:bạn|em|bot)?\s*(?:có thể )?(?:làm|giúp|hỗ trợ)(?: được)?(?: gì| những gì)",
-            r"(?:bạn|em|bot) là ai",
-            r"(?:tôi|mình|em)?\s*(?:có thể )?hỏi(?: được)?(?: \w+){0,4} (?:gì|những gì|chủ đề nào|cái gì|điều gì|vấn đề gì)",
-            r"(?:bạn|em|bot)(?: này)? biết(?: trả lời)?(?: \w+){0,3} (?:gì|những gì)",
-        ],
-        "ja": [
-            r"(?:何|なに)(?:が|を)(?:でき|手伝|教え|聞け|きけ|質問でき|お願いでき|して(?:もら|くれ))",
-            r"どんな(?:こと|質問|内容|テーマ)(?:を|が|に)?(?:質問|聞|き|尋ね|答え|相談)",
-            r"(?:あなた|君)は(?:誰|だれ|何|なに)",
-            r"使い方",
-            r"ヘルプ",
-            r"何について",
-        ],
-    },
+    intent: {lang.code: list(lang.smalltalk_phrases[intent]) for lang in LANGUAGES}
+    for intent in _INTENTS
 }
 
 # Words that carry nothing once the phrases are gone ("저한테", "for me", "bot").
@@ -102,80 +58,15 @@ _LEADING = [
 ]
 
 _REPLIES: dict[str, dict[str, str]] = {
-    "intro": {
-        "en": "I'm the assistant of Seoul Startup Hub Ho Chi Minh. I answer from the programme's documents on:",
-        "ko": "서울창업허브 호치민 안내 도우미입니다. 다음 주제의 프로그램 문서를 바탕으로 답변드립니다:",
-        "vi": "Tôi là trợ lý của Seoul Startup Hub Ho Chi Minh. Tôi trả lời dựa trên tài liệu của chương trình về:",
-        "ja": "ソウル創業ハブ・ホーチミンのアシスタントです。次のテーマのプログラム資料をもとにお答えします:",
-    },
-    "hello": {
-        "en": "Hello!",
-        "ko": "안녕하세요!",
-        "vi": "Xin chào!",
-        "ja": "こんにちは！",
-    },
-    "examples": {
-        "en": "You could ask, for example:",
-        "ko": "예를 들어 이렇게 물어보세요:",
-        "vi": "Bạn có thể hỏi, ví dụ:",
-        "ja": "たとえば、こんな質問ができます:",
-    },
-    "more": {
-        "en": "… and {n} more",
-        "ko": "… 외 {n}개",
-        "vi": "… và {n} chủ đề khác",
-        "ja": "… ほか{n}件",
-    },
-    "staff": {
-        "en": "For anything the documents do not cover, I can pass your question to the hub staff.",
-        "ko": "문서에 없는 내용은 허브 직원에게 질문을 전달해 드릴 수 있습니다.",
-        "vi": "Với những gì tài liệu chưa đề cập, tôi có thể chuyển câu hỏi của bạn cho nhân viên của hub.",
-        "ja": "資料にない内容は、ハブのスタッフに質問をお伝えできます。",
-    },
-    "thanks": {
-        "en": "You're welcome! Ask me anything else about the hub and expanding to Vietnam.",
-        "ko": "천만에요! 허브나 베트남 진출에 대해 더 궁금한 점이 있으면 언제든 물어보세요.",
-        "vi": "Không có gì! Bạn cứ hỏi thêm về hub và việc mở rộng sang Việt Nam nhé.",
-        "ja": "どういたしまして！ハブやベトナム進出について、ほかにも何でも聞いてください。",
-    },
+    key: {lang.code: lang.smalltalk_replies[key] for lang in LANGUAGES}
+    for key in BY_CODE[DEFAULT].smalltalk_replies
 }
 
 # How small talk is phrased, to recognise wordings the phrase table misses by meaning (the
 # message's embedding against these). Written generically, one line per way of asking.
 EXEMPLARS: dict[str, dict[str, list[str]]] = {
-    "capability": {
-        "en": [
-            "What can you do?", "How can you help me?", "What kind of questions can I ask you?",
-            "What do you know about?", "What is this chatbot for?", "Who are you?",
-            "What topics can you answer?", "What services can you help me with?",
-        ],
-        "ko": [
-            "무엇을 도와줄 수 있나요?", "어떤 질문을 할 수 있어요?", "너는 뭘 알아?", "이 챗봇은 뭐 하는 거예요?",
-            "당신은 누구세요?", "어떤 주제에 답할 수 있어요?", "뭘 물어보면 돼요?", "어떤 도움을 받을 수 있나요?",
-        ],
-        "vi": [
-            "Bạn có thể giúp gì cho tôi?", "Tôi có thể hỏi bạn những câu gì?", "Bạn biết những gì?",
-            "Chatbot này dùng để làm gì?", "Bạn là ai?", "Bạn trả lời được những chủ đề nào?",
-            "Bạn hỗ trợ được việc gì?", "Tôi nên hỏi gì ở đây?",
-        ],
-        "ja": [
-            "何を手伝ってもらえますか？", "どんな質問ができますか？", "何を知っていますか？",
-            "このチャットボットは何のためのものですか？", "あなたは誰ですか？", "どんなテーマに答えられますか？",
-            "何を聞けばいいですか？", "どんなサポートが受けられますか？",
-        ],
-    },
-    "greeting": {
-        "en": ["Hello", "Hi, good morning", "Hey there, nice to meet you"],
-        "ko": ["안녕하세요", "반갑습니다", "안녕하세요, 처음 왔어요"],
-        "vi": ["Xin chào", "Chào bạn, rất vui được gặp", "Chào buổi sáng"],
-        "ja": ["こんにちは", "はじめまして、よろしくお願いします", "おはようございます"],
-    },
-    "thanks": {
-        "en": ["Thank you very much", "Thanks, that was helpful", "Great, thanks a lot"],
-        "ko": ["감사합니다", "고마워요, 도움이 많이 됐어요", "알겠습니다, 감사해요"],
-        "vi": ["Cảm ơn bạn nhiều", "Cảm ơn, rất hữu ích", "Ok, cảm ơn nhé"],
-        "ja": ["ありがとうございます", "助かりました、ありがとう", "了解です、ありがとうございました"],
-    },
+    intent: {lang.code: list(lang.smalltalk_exemplars[intent]) for lang in LANGUAGES}
+    for intent in ("capability", "greeting", "thanks")
 }
 
 MAX_TOPICS = 6

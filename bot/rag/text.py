@@ -15,9 +15,23 @@ import itertools
 import re
 import unicodedata
 
+from bot.languages import HAN_SENTENCES, LANGUAGES, UNSUPPORTED
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# Han text without kana is Japanese written in kanji ("住所", "面積") unless it holds a character
+# only Chinese writes (its particles, pronouns and simplified forms) or is a whole sentence
+# (Japanese sentences carry kana): then it is Chinese (HAN_SENTENCES: unsupported today).
+_CHINESE_ONLY = re.compile(r"[吗呢么们这哪吧啊个什怎谁您你是没还给让对从边样请问说为几]")
+HAN_ONLY_SENTENCE = 10
+# Letters of no supported script (Thai, Cyrillic, Arabic, …): alphabetic, and not Latin,
+# Hangul (syllables or jamo), kana or Han.
+_OTHER_SCRIPT = re.compile(
+    r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff\uff21-\uff3a\uff41-\uff5a"
+    r"\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
+)
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _VI_MARKS = re.compile(
     r"[ăâđêôơưĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE
 )
@@ -64,14 +78,23 @@ def strip_diacritics(text: str) -> str:
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """Guess ko / ja / vi / en from the script, which is reliable for these four languages."""
+    """Guess ko / ja / vi / en from the script, which is reliable for these four languages;
+    ``UNSUPPORTED`` for text written in another script (Chinese, Thai, Cyrillic, …)."""
     hangul = len(_HANGUL.findall(text))
     kana = len(_KANA.findall(text))
     han = len(_HAN.findall(text))
     if hangul and hangul >= kana:
         return "ko"
-    if kana or han:
+    if kana:
         return "ja"
+    latin = len(_LATIN.findall(text))
+    if han and (han >= HAN_ONLY_SENTENCE or _CHINESE_ONLY.search(text)):
+        if han >= latin:
+            return HAN_SENTENCES
+    elif han:
+        return "ja"
+    elif len(_OTHER_SCRIPT.findall(text)) > latin:
+        return UNSUPPORTED
     words = re.findall(r"[^\W\d_]+", text)
     # A capitalised word with Vietnamese marks after the first is a name ("Trương Định").
     marked = sum(
@@ -260,32 +283,10 @@ def split_sentences(text: str) -> list[str]:
 
 
 # --- what a question asks for, and what a sentence states ---------------------------------------
-# Cues per language, in one table: adding a language adds a row.
+# Cues per kind and language, from each language's module in bot/languages.
 _CUES: dict[str, dict[str, str]] = {
-    "number": {
-        "en": r"\bhow (?:many|much|big|large|long|far)\b|\b(?:size|area|number of|percent|rate|figures?|amount)\b",
-        "ko": r"몇|얼마|규모|면적|넓이|넓[어은나]|크기|개수|인원|비율|금액|수치",
-        "vi": r"bao nhiêu|mấy|diện tích|rộng|quy mô|số lượng|tỷ lệ|bao xa",
-        "ja": r"何(?:社|人|件|年|平方|ヘクタール|%|％|か国)|いくら|どのくらい|どれくらい|どれだけ|広さ|面積|規模|割合|件数|人数",
-    },
-    "date": {
-        "en": r"\bwhen\b|\bwhat (?:year|date|day|time)\b|\bdeadline\b|\bsince when\b|\buntil\b",
-        "ko": r"언제|몇\s*년|몇\s*월|날짜|연도|일정|기한|마감|까지",
-        "vi": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|thời hạn|hạn chót|từ năm|đến khi",
-        "ja": r"いつ|何年|何月|何日|日付|期限|締め?切|まで",
-    },
-    "who": {
-        "en": r"\bwho\b|\bwhose\b|\bheaded by\b|\bin charge\b|\bwhich (?:agency|organi[sz]ation|company|companies)\b",
-        "ko": r"누가|누구|대표|책임자|어느 기관|어떤 기관|어떤 회사|어느 회사",
-        "vi": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
-        "ja": r"誰|だれ|代表|トップ|責任者|どの機関|どの会社|どこの会社",
-    },
-    "where": {
-        "en": r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:building|floor|city|district)\b",
-        "ko": r"어디|주소|위치|몇 층|무슨 건물|어느 건물",
-        "vi": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
-        "ja": r"どこ|住所|場所|所在地|何階|どの建物",
-    },
+    kind: {lang.code: lang.question_cues[kind] for lang in LANGUAGES if kind in lang.question_cues}
+    for kind in ("number", "date", "who", "where")
 }
 # What states a person or a body ("Pham Hong Quat", "headed by", "대표", "所長"), and a place.
 _STATES_WHO = re.compile(
@@ -297,12 +298,7 @@ _STATES_WHERE = re.compile(
     r"\b(?:District|Street|Ward|Road|floor|building|City|Province|located|inside)\b|\d+(?:st|nd|rd|th) floor|"
     r"[0-9]층|층에|건물|구\b|동\b|시에|Quận|Phường|đường|tầng|tòa nhà|thành phố|[0-9]階|区|市|ビル|建物"
 )
-WH_WORDS = re.compile(
-    r"\b(?:what|where|when|who|whom|whose|how|why|which)\b|뭐|무엇|무슨|어디|언제|누구|누가|얼마|몇|"
-    r"어떻게|어떤|어느|왜|\bgì\b|\bđâu\b|\bnào\b|\bai\b|bao nhiêu|bao giờ|\bsao\b|thế nào|\bmấy\b|"
-    r"何|なに|なん|どこ|いつ|誰|だれ|いくら|どう|なぜ|どの|どんな|どれ|どちら",
-    re.IGNORECASE,
-)
+WH_WORDS = re.compile("|".join(lang.question_words for lang in LANGUAGES), re.IGNORECASE)
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*(?:월|日|月)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|tháng\s*\d|năm\s*\d",

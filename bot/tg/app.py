@@ -26,10 +26,12 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.core import Core
 from bot.errors import ConfigError
+from bot.handoffs import Handoffs
 from bot.logs import RedactingFilter, cap_payload_loggers
-from bot.metrics import Metrics, metrics_for, use_metrics
-from bot.rag.assistant import Assistant
+from bot.metrics import Metrics
+from bot.publish import Publisher
 from bot.state import StateStore
 from bot.tg import handoff, staff
 from bot.tg.chats import ChatStore
@@ -38,6 +40,7 @@ from bot.tg.expand import EXPAND_PATTERN
 from bot.tg.handlers import founders
 from bot.tg.i18n import t
 from bot.tg.ratelimit import UserRateLimiter
+from bot.web.webhooks import UpdateHandler, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +50,28 @@ CONCURRENT_UPDATES = 16
 # the first RetryAfter; retry a few times so a 429 delays an answer instead of losing it.
 MAX_RETRIES_ON_429 = 5
 POLL_TIMEOUT_SECONDS = 30
+WEBHOOK_PATH = "/telegram/webhook"
+# Telegram sends TELEGRAM_WEBHOOK_SECRET in this header with every pushed update.
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
 FOUNDER_COMMANDS = [("start", "Start / what I know"), ("help", "Help"), ("lang", "Language")]
 
 
 def build_application(
     settings: Settings,
-    assistant: Assistant,
+    assistant: Core,
     state: StateStore,
     metrics: Metrics | None = None,
+    publisher: Publisher | None = None,
+    handoffs: Handoffs | None = None,
 ) -> Application:
     """The bot with every handler registered (first match wins within the group).
 
-    ``metrics`` defaults to the assistant's shared object (the web app uses it too).
+    The service passes the ``metrics``, ``publisher`` and ``handoffs`` it shares with the web
+    app; a bot built alone (tests) makes its own.
     """
+    metrics = metrics if metrics is not None else Metrics()
+    metrics.watch(assistant)
+    handoffs = handoffs if handoffs is not None else Handoffs(state, metrics)
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
@@ -77,13 +89,17 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES_ON_429))
         .build()
     )  # fmt: skip
+    # Staff answers and the closing note of hand-offs opened here come back through the bot.
+    handoffs.connect(handoff.CHANNEL, handoff.TelegramFounders(application.bot))
     application.bot_data["deps"] = Deps(
         settings=settings,
         assistant=assistant,
         state=state,
         chats=ChatStore(state.engine),
         limiter=UserRateLimiter(settings.user_rate_per_minute),
-        metrics=use_metrics(assistant, metrics) if metrics is not None else metrics_for(assistant),
+        metrics=metrics,
+        publisher=publisher or Publisher(assistant, metrics),
+        handoffs=handoffs,
     )
     new = filters.UpdateType.MESSAGE  # edits of old messages are not answered again
     in_staff_chat = filters.Chat(chat_id=settings.staff_chat_id or [])  # empty: matches nothing
@@ -149,12 +165,16 @@ class TelegramService:
     def __init__(
         self,
         settings: Settings,
-        assistant: Assistant,
+        assistant: Core,
         state: StateStore,
         metrics: Metrics | None = None,
+        publisher: Publisher | None = None,
+        handoffs: Handoffs | None = None,
     ) -> None:
         self.settings = settings
-        self.application = build_application(settings, assistant, state, metrics)
+        self.application = build_application(
+            settings, assistant, state, metrics, publisher, handoffs
+        )
         self.webhook = webhook_mode(settings)
 
     @property
@@ -216,6 +236,22 @@ class TelegramService:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a Telegram update ({type(exc).__name__})") from exc
         await self.application.update_queue.put(update)
+
+
+    def web_hook(self) -> Webhook:
+        """The web app's route for this bot's pushed updates (webhook mode)."""
+        return telegram_webhook(self.settings, self.process_webhook_update)
+
+
+def telegram_webhook(settings: Settings, handle: UpdateHandler) -> Webhook:
+    """The web app's route for Telegram's pushed updates: ``handle`` gets each one whose
+    secret header matches TELEGRAM_WEBHOOK_SECRET (ConfigError when that is unset)."""
+    secret = secret_value(settings)
+    if not secret:
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET must be set when the Telegram webhook is served over HTTP"
+        )
+    return Webhook("telegram", WEBHOOK_PATH, SECRET_HEADER, secret.encode(), handle)
 
 
 def log_polling_error(error: TelegramError) -> None:

@@ -14,8 +14,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.core import Core
+from bot.handoffs import Handoffs
 from bot.metrics import Metrics
-from bot.rag.assistant import Assistant
+from bot.publish import Publisher
 from bot.state import StateStore
 from bot.tg.chats import ChatStore
 from bot.tg.expand import AnswerViews
@@ -36,12 +38,16 @@ class Deps:
     """The channel's collaborators, stored once in ``application.bot_data``."""
 
     settings: Settings
-    assistant: Assistant
+    assistant: Core
     state: StateStore
     chats: ChatStore
     limiter: UserRateLimiter
     # Shared with the web app: one registry for the whole process.
     metrics: Metrics
+    # The service's queue of staff changes (shared with the web admin API).
+    publisher: Publisher
+    # The hand-off rules (shared with the web app).
+    handoffs: Handoffs
     # A property of the staff chat (not of any conversation), so caching it in memory is safe.
     staff_chat_is_forum: bool | None = None
     # What "More" / "Sources" expand to, for recent answers (bounded; lost on restart, and a

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from pathlib import Path
 
 import yaml
 
@@ -36,17 +35,6 @@ def slugify(text: str, fallback: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     slug = re.sub(r"[^\w]+", "-", text).strip("-_")[:MAX_SLUG].strip("-_")
     return slug or fallback
-
-
-def safe_file_name(name: str | None, fallback: str) -> str:
-    """A file name with no folders, no leading dot and only word characters, "." and "-"."""
-    raw = unicodedata.normalize("NFC", Path((name or "").replace("\\", "/")).name)
-    stem, dot, suffix = raw.rpartition(".")
-    if not dot:
-        stem, suffix = raw, ""
-    stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_")[:100] or fallback
-    suffix = re.sub(r"[^\w]+", "", suffix).lower()[:10]
-    return f"{stem}.{suffix}" if suffix else stem
 
 
 def faq_markdown(

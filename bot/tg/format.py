@@ -94,7 +94,7 @@ def text_blocks(text: str, limit: int = MAX_MESSAGE) -> list[Block]:
 
 
 def pack(
-    blocks: list[str | Block], limit: int = MAX_MESSAGE, separator: str = PARAGRAPH_BREAK
+    blocks: Sequence[str | Block], limit: int = MAX_MESSAGE, separator: str = PARAGRAPH_BREAK
 ) -> list[str]:
     """Join blocks (``separator`` between plain strings) into as few messages as fit ``limit``."""
     messages: list[str] = []

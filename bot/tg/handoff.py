@@ -25,7 +25,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from bot.errors import ConfigError
-from bot.publish import PublishError, publisher_for
+from bot.publish import PublishError
 from bot.rag.answer import Source
 from bot.rag.provenance import utc_now
 from bot.state import Handoff
@@ -72,14 +72,10 @@ async def request_handoff(update: Update, context: Context) -> None:
     if d.settings.staff_chat_id is None:
         await context.bot.send_message(chat.id, escape(t("handoff_unavailable", lang)))
         return
-    existing = d.state.open_handoff_for(conversation_key(chat.id))
-    if existing is not None:
-        if existing.staff_thread_id is None:  # a crash came between opening and posting
-            await post_handoff(context.bot, d, existing, founder_html(update))
-        await context.bot.send_message(chat.id, escape(t("handoff_already_open", lang)))
-        return
     language = str(question["language"]) if question["language"] in LANGUAGES else lang
-    opened = d.state.open_handoff(
+    # The founder's later messages are relayed as they come (relay_founder_message), so an
+    # open hand-off is not added to here.
+    opened, created = d.handoffs.open(
         CHANNEL,
         conversation_key(chat.id),
         str(question["question"]),
@@ -88,7 +84,11 @@ async def request_handoff(update: Update, context: Context) -> None:
         language=language,
         chat_id=chat.id,
     )
-    d.metrics.record_handoff(CHANNEL)
+    if not created:
+        if opened.staff_thread_id is None:  # a crash came between opening and posting
+            await post_handoff(context.bot, d, opened, founder_html(update))
+        await context.bot.send_message(chat.id, escape(t("handoff_already_open", lang)))
+        return
     logger.info(
         "hand-off opened",
         extra={"channel": CHANNEL, "handoff_id": opened.id, "language": language},
@@ -113,15 +113,12 @@ async def relay_staff_reply(update: Update, context: Context) -> None:
         )
         return
     author = f"{display_name(message.from_user)} [{message.from_user.id}]"
-    d.state.add_handoff_message(handoff.id, "staff", author, message.text)
-    if handoff.channel == CHANNEL and handoff.chat_id is not None:
-        header = f"💬 <b>{escape(t('staff_says', handoff.language))}</b>"
-        for html in pack([header, *text_blocks(message.text)]):
-            await context.bot.send_message(handoff.chat_id, html)
+    text = message.text or ""  # the handler's filter lets only text messages through
+    if await d.handoffs.relay(handoff, author, text):
         done = "✓ Sent to the founder."
     else:
         done = f"✓ Saved to {escape(handoff.channel)} hand-off #{handoff.id}."
-    saved = latest_staff_message_id(d, handoff.id, author, message.text)
+    saved = latest_staff_message_id(d, handoff.id, author, text)
     button = InlineKeyboardButton("Save as FAQ", callback_data=f"faq:{handoff.id}:{saved}")
     confirmation = await message.reply_html(done, reply_markup=InlineKeyboardMarkup([[button]]))
     d.chats.remember_staff_post(confirmation.chat_id, confirmation.message_id, handoff.id)
@@ -139,16 +136,12 @@ async def resolve_handoff(update: Update, context: Context) -> None:
             "Use /resolve inside a hand-off topic, or as a reply to a hand-off message."
         )
         return
-    if not d.state.close_handoff(handoff.id):
+    closed, told = await d.handoffs.resolve(handoff)
+    if not closed:
         await message.reply_html(f"Hand-off #{handoff.id} was already resolved.")
         return
-    told = ""
-    if handoff.channel == CHANNEL and handoff.chat_id is not None:
-        await context.bot.send_message(
-            handoff.chat_id, escape(t("handoff_resolved", handoff.language))
-        )
-        told = " The founder has been told."
-    await message.reply_html(f"✓ Hand-off #{handoff.id} resolved.{told}")
+    also = " The founder has been told." if told else ""
+    await message.reply_html(f"✓ Hand-off #{handoff.id} resolved.{also}")
 
 
 async def save_faq(update: Update, context: Context) -> None:
@@ -274,7 +267,7 @@ async def publish_faq(d: Deps, draft: FaqDraft, question: str, by: str, where: M
     now = utc_now()
     text = faq_markdown(question, str(answer["text"]), handoff.language, by, now)
     try:
-        job = publisher_for(d.assistant).save_faq(
+        job = d.publisher.save_faq(
             text, faq_file_stem(question, now), by, "telegram_faq"
         )
     except PublishError as exc:
@@ -286,6 +279,34 @@ async def publish_faq(d: Deps, draft: FaqDraft, question: str, by: str, where: M
     await where.reply_html(
         f"{head}: “{escape(question)}”\n{job_result_html(job)}", reply_markup=undo_markup(job)
     )
+
+
+# --- the founder's side of staff answers --------------------------------------------------
+
+
+class TelegramFounders:
+    """How hand-offs opened in Telegram hear back (registered with ``Handoffs.connect``)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def staff_reply(self, handoff: Handoff, text: str) -> bool:
+        """Send a staff answer to the founder's chat, under a "staff says" header."""
+        if handoff.chat_id is None:
+            return False
+        header = f"💬 <b>{escape(t('staff_says', handoff.language))}</b>"
+        for html in pack([header, *text_blocks(text)]):
+            await self._bot.send_message(handoff.chat_id, html)
+        return True
+
+    async def resolved(self, handoff: Handoff) -> bool:
+        """Tell the founder their hand-off is closed."""
+        if handoff.chat_id is None:
+            return False
+        await self._bot.send_message(
+            handoff.chat_id, escape(t("handoff_resolved", handoff.language))
+        )
+        return True
 
 
 # --- the staff chat ------------------------------------------------------------------------

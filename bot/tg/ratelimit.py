@@ -1,4 +1,6 @@
-"""Per-user limit on questions: a sliding one-minute window.
+"""Per-user limit on questions: a sliding one-minute window (bot/ratelimit.py, shared with
+the web app), plus the bot's manners: the first refusal in a window is explained, further
+ones get no reply (a flood is not answered with a flood).
 
 Kept in memory on purpose: after a restart a user simply gets a fresh minute, and nothing
 about a conversation depends on it (hand-offs and feedback live in the state DB).
@@ -7,12 +9,13 @@ about a conversation depends on it (hand-offs and feedback live in the state DB)
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from enum import Enum
 
+from bot.ratelimit import SlidingWindowLimiter
+
 WINDOW_SECONDS = 60.0
-# Bound the memory: users idle for a whole window are forgotten once this many are tracked.
+# Bound the memory: past this many tracked users, idle ones are forgotten first.
 MAX_TRACKED_USERS = 10_000
 
 
@@ -32,28 +35,21 @@ class UserRateLimiter:
             raise ValueError(f"per_minute must be at least 1, got {per_minute}")
         self.per_minute = per_minute
         self._clock = clock
-        self._hits: dict[int, deque[float]] = {}
+        self._window = SlidingWindowLimiter(
+            per_minute, WINDOW_SECONDS, clock=clock, max_clients=MAX_TRACKED_USERS
+        )
         self._told: dict[int, float] = {}
 
     def check(self, user_id: int) -> Verdict:
         """Count one question of ``user_id`` and say whether to answer it."""
-        now = self._clock()
-        if len(self._hits) > MAX_TRACKED_USERS:
-            self._forget_idle(now)
-        hits = self._hits.setdefault(user_id, deque())
-        while hits and now - hits[0] >= WINDOW_SECONDS:
-            hits.popleft()
-        if len(hits) < self.per_minute:
-            hits.append(now)
+        if self._window.hit(str(user_id)) is None:
             self._told.pop(user_id, None)
             return Verdict.ALLOW
+        now = self._clock()
         told_at = self._told.get(user_id)
         if told_at is not None and now - told_at < WINDOW_SECONDS:
             return Verdict.REFUSE_SILENTLY
+        if len(self._told) >= MAX_TRACKED_USERS:
+            self._told = {u: at for u, at in self._told.items() if now - at < WINDOW_SECONDS}
         self._told[user_id] = now
         return Verdict.REFUSE_AND_TELL
-
-    def _forget_idle(self, now: float) -> None:
-        for user_id in [u for u, h in self._hits.items() if not h or now - h[-1] >= WINDOW_SECONDS]:
-            self._hits.pop(user_id, None)
-            self._told.pop(user_id, None)

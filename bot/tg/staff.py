@@ -12,16 +12,14 @@ import contextlib
 import logging
 import re
 from html import escape
-from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
+from bot.filenames import UnsafeFileName, upload_file_name
 from bot.metrics import tracked_ingest
-from bot.publish import Job, PublishError, publisher_for
-from bot.rag.loaders import SUPPORTED_SUFFIXES
+from bot.publish import Job, PublishError
 from bot.tg.deps import Context, Deps, deps, is_staff, user_language
-from bot.tg.faq import safe_file_name
 from bot.tg.format import ingest_summary, pack
 from bot.tg.i18n import t
 
@@ -29,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"
 # Markdown front matter is not required for uploads; every supported format is accepted.
-UPLOAD_SUFFIXES = frozenset(SUPPORTED_SUFFIXES)
 DEFAULT_GAP_DAYS = 30
 MAX_GAP_GROUPS = 20
 MAX_CHANGES_LISTED = 10
@@ -57,12 +54,10 @@ async def receive_document(update: Update, context: Context) -> None:
     if await refused(update, d):
         return
     document = message.document
-    name = safe_file_name(document.file_name, fallback=f"upload-{document.file_unique_id}")
-    suffix = Path(name).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        allowed = " ".join(sorted(UPLOAD_SUFFIXES))
-        await message.reply_html(escape(f"Not added: {suffix or 'no extension'} files are not "
-                                        f"supported (use {allowed})."))  # fmt: skip
+    try:  # the same rule as the admin page's uploads
+        name = upload_file_name(document.file_name)
+    except UnsafeFileName as exc:
+        await message.reply_html(escape(f"Not added: {exc.message}."))
         return
     # Checked on the size Telegram reports, before anything is downloaded.
     if document.file_size is not None and document.file_size > d.settings.max_file_bytes:
@@ -71,7 +66,7 @@ async def receive_document(update: Update, context: Context) -> None:
             f"{d.settings.max_file_mb:g} MB limit."
         ))  # fmt: skip
         return
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     received = publisher.incoming()  # hidden: never indexed while it downloads
     try:
         telegram_file = await document.get_file()
@@ -160,7 +155,7 @@ async def undo_button(update: Update, context: Context) -> None:
 
 async def run_undo(d: Deps, message: Message, by: str, change_id: str | None) -> None:
     """Queue an undo, follow it, report what it did."""
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     try:
         job = await asyncio.to_thread(publisher.undo, by, "telegram_undo", change_id)
     except PublishError as exc:
@@ -176,7 +171,7 @@ async def list_changes(update: Update, context: Context) -> None:
     d = deps(context)
     if await refused(update, d):
         return
-    publisher = publisher_for(d.assistant)
+    publisher = d.publisher
     changes = await asyncio.to_thread(publisher.changes, MAX_CHANGES_LISTED)
     if not changes:
         await update.effective_message.reply_html("No uploads or saved FAQs yet.")

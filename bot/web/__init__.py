@@ -1,4 +1,4 @@
-"""HTTP channel: the FAQ widget, its JSON API, admin endpoints and the Telegram webhook."""
+"""HTTP channel: the FAQ widget, its JSON API, admin endpoints and channels' webhooks."""
 
 from __future__ import annotations
 

@@ -22,16 +22,17 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Settings
+from bot.core import Core
 from bot.errors import IngestCancelled
-from bot.metrics import Metrics, metrics_for, tracked_ingest
-from bot.publish import Publisher, PublishError, publisher_for
-from bot.rag.assistant import Assistant
+from bot.filenames import UnsafeFileName, upload_file_name
+from bot.metrics import Metrics, tracked_ingest
+from bot.publish import Publisher, PublishError
 from bot.rag.indexer import IngestReport
 from bot.rag.loaders import SUPPORTED_SUFFIXES
 from bot.rag.store import IndexedDocument
+from bot.ratelimit import SlidingWindowLimiter, retry_after_header
 from bot.state import LanguageStats, StateStore
-from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
-from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
+from bot.web.uploads import UploadError, boundary_of, read_single_file
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +96,18 @@ def _report(report: IngestReport) -> dict[str, object]:
 
 
 def admin_router(
-    settings: Settings, assistant: Assistant, state: StateStore, metrics: Metrics | None = None
+    settings: Settings,
+    assistant: Core,
+    state: StateStore,
+    metrics: Metrics,
+    publishing: Publisher,
 ) -> APIRouter:
-    """The /api/admin routes, all guarded by the admin token; every ingestion is recorded."""
-    metrics = metrics if metrics is not None else metrics_for(assistant)
+    """The /api/admin routes, all guarded by the admin token; every ingestion is recorded.
+
+    ``publishing`` is the service's queue of staff changes (shared with Telegram)."""
 
     def publisher() -> Publisher:
-        """The assistant's publishing queue (shared with Telegram), made on first use."""
-        return publisher_for(assistant)
+        return publishing
 
     def ingest(trigger: str, paths: list[Path] | None = None) -> IngestReport:
         """Runs in a worker thread: one recorded ingestion of ``paths`` (None: everything)."""
@@ -155,14 +160,11 @@ def admin_router(
         try:
             with received.open("wb") as sink:
                 uploaded = await read_single_file(request.stream(), boundary, sink, limit)
-            name = safe_filename(uploaded.filename)
+            name = upload_file_name(uploaded.filename)
             if uploaded.size == 0:
                 raise UploadError("the file is empty", 422)
             job = publisher().upload(received, name, ADMIN_AUTHOR, "admin_upload")
-        except UploadError as exc:
-            received.unlink(missing_ok=True)
-            raise HTTPException(exc.status, exc.message) from exc
-        except PublishError as exc:
+        except (UploadError, UnsafeFileName, PublishError) as exc:
             received.unlink(missing_ok=True)
             raise HTTPException(exc.status, exc.message) from exc
         except BaseException:
@@ -288,7 +290,7 @@ def admin_router(
         their totals, the index size and the open hand-offs."""
         per_language = await run_in_threadpool(state.stats, days)
         per_channel = await run_in_threadpool(state.stats, days, "channel")
-        chunks = await run_in_threadpool(assistant.store.count)
+        chunks = await run_in_threadpool(assistant.chunk_count)
         open_handoffs = await run_in_threadpool(state.open_handoffs)
         return {
             "languages": {lang: _counts(s) for lang, s in sorted(per_language.items())},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.rag.assistant import Assistant
+from bot.core import Core
 
 # The greeting offers this many questions, chosen from up to EXAMPLE_CANDIDATES headings.
 EXAMPLES_SHOWN = 3
@@ -21,7 +21,7 @@ EXAMPLE_CANDIDATES = 6
 class ExampleQuestions:
     """Checked example questions per language, computed on first request (thread-safe)."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Core) -> None:
         self.assistant = assistant
         self._lock = threading.Lock()
         self._checked: dict[str, tuple[tuple[str, ...], list[str]]] = {}

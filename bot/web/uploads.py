@@ -1,29 +1,26 @@
-"""Streaming multipart/form-data reader for one uploaded file, and safe upload file names.
+"""Streaming multipart/form-data reader for one uploaded file (its name: bot/filenames.py).
 
 The upload is written to disk as it arrives and its size is checked on every chunk, so an
-oversized file is refused without being held in memory. (Stdlib only: the project does not
-depend on python-multipart.)
+oversized file is refused without being held in memory. python-multipart's streaming parser
+(the one Starlette uses for forms) splits the body; this module keeps the caps and the
+messages. A preamble before the first delimiter (which no browser sends) is refused.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from email.utils import collapse_rfc2231_value
-from pathlib import Path
 from typing import BinaryIO
 
-from bot.rag.loaders import SUPPORTED_SUFFIXES
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser
 
 MAX_HEADER_BYTES = 8 * 1024
+# Browsers send two or three headers per part.
+MAX_HEADER_COUNT = 16
 MAX_FIELD_BYTES = 64 * 1024
-MAX_NAME_CHARS = 120
-# Names the indexer skips when it scans a folder: an upload under them would vanish on re-index.
-RESERVED_NAMES = frozenset({"readme.md", "readme.txt"})
-_UNSAFE_CHARS = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
 class UploadError(Exception):
@@ -42,35 +39,6 @@ class UploadedFile:
     field: str
     filename: str
     size: int
-
-
-def safe_filename(raw: str) -> str:
-    """A plain file name for the uploads folder, or UploadError saying why not.
-
-    No path components (so no traversal), no leading dot or underscore (the indexer skips
-    those), a supported suffix, and only letters, digits, spaces and ``.-_()``.
-    """
-    name = unicodedata.normalize("NFC", raw or "").strip()
-    if not name:
-        raise UploadError("the upload has no file name", 422)
-    if "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
-        raise UploadError("the file name must not contain a path", 422)
-    name = _UNSAFE_CHARS.sub("_", name).strip(" ")
-    name = name.lstrip("._ ")
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UploadError(
-            f"unsupported file type {suffix or '(none)'}; supported: {allowed}", 415
-        )
-    if not Path(name).stem.strip("._- "):
-        raise UploadError("the file name is empty", 422)
-    if name.lower() in RESERVED_NAMES:
-        raise UploadError(f"{name} is a reserved name (the indexer skips it)", 422)
-    if len(name) > MAX_NAME_CHARS:
-        stem = Path(name).stem[: MAX_NAME_CHARS - len(suffix)]
-        name = stem + suffix
-    return name
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -117,82 +85,100 @@ async def read_single_file(
     max_file_bytes: int,
     field: str = "file",
 ) -> UploadedFile:
-    """Stream the one file field ``field`` into ``sink``; other small fields are ignored."""
-    delimiter = b"\r\n--" + boundary
-    buffer = bytearray(b"\r\n")  # the first delimiter has no leading CRLF: add one
-    state = "preamble"
-    preamble = 0
-    current_is_file = False
-    field_size = 0
-    found: UploadedFile | None = None
-    filename = ""
+    """Stream the one file field ``field`` into ``sink``; other small fields are ignored.
 
+    python-multipart's streaming parser finds the parts; the size of each part is checked
+    on every piece it hands over, before the piece is written.
+    """
+    part = _Part(field, sink, max_file_bytes)
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": part.begin,
+            "on_header_field": part.header_field,
+            "on_header_value": part.header_value,
+            "on_header_end": part.header_end,
+            "on_headers_finished": part.headers_finished,
+            "on_part_data": part.data,
+            "on_part_end": part.end,
+            "on_end": part.body_end,
+        },
+        max_header_count=MAX_HEADER_COUNT,
+        max_header_size=MAX_HEADER_BYTES,
+    )
     async for chunk in stream:
-        buffer += chunk
-        while True:
-            if state == "preamble":
-                index = buffer.find(delimiter)
-                skipped = index if index >= 0 else max(0, len(buffer) - len(delimiter))
-                preamble += skipped
-                # Browsers send no preamble; a long one means this is not our multipart body.
-                if preamble > MAX_HEADER_BYTES:
-                    raise UploadError("malformed multipart body (no boundary)")
-                if index < 0:
-                    del buffer[:skipped]
-                    break
-                del buffer[: index + len(delimiter)]
-                state = "after_delimiter"
-            if state == "after_delimiter":
-                if len(buffer) < 2:
-                    break
-                if buffer[:2] == b"--":
-                    state = "done"
-                    break
-                if buffer[:2] != b"\r\n":
-                    raise UploadError("malformed multipart body (bad delimiter line)")
-                del buffer[:2]
-                state = "headers"
-            if state == "headers":
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(buffer) > MAX_HEADER_BYTES:
-                        raise UploadError("multipart part headers too large")
-                    break
-                name, part_filename = _part_headers(bytes(buffer[:end]))
-                del buffer[: end + 4]
-                current_is_file = name == field and part_filename is not None
-                if current_is_file:
-                    if found is not None:
-                        raise UploadError("upload exactly one file per request")
-                    filename = part_filename or ""
-                field_size = 0
-                state = "body"
-            if state == "body":
-                index = buffer.find(delimiter)
-                # Keep a tail that could be the start of a delimiter split across chunks.
-                take = index if index >= 0 else max(0, len(buffer) - len(delimiter) + 1)
-                if take:
-                    field_size += take
-                    if current_is_file:
-                        if field_size > max_file_bytes:
-                            raise UploadError(
-                                f"file is larger than the {max_file_bytes / 1048576:g} MB limit",
-                                413,
-                            )
-                        sink.write(buffer[:take])
-                    elif field_size > MAX_FIELD_BYTES:
-                        raise UploadError("form field too large", 413)
-                    del buffer[:take]
-                if index < 0:
-                    break
-                del buffer[: len(delimiter)]
-                if current_is_file:
-                    found = UploadedFile(field, filename, field_size)
-                state = "after_delimiter"
-        if state == "done":
-            break
-    if state != "done":
+        try:
+            parser.write(chunk)
+        except MultipartParseError as exc:
+            if not part.parts:
+                raise UploadError("malformed multipart body (no boundary)") from exc
+            if "header" in str(exc).lower():
+                raise UploadError("multipart part headers too large") from exc
+            raise UploadError("malformed multipart body (bad delimiter line)") from exc
+        if part.done:
+            break  # an epilogue after the closing delimiter is ignored
+    if not part.done:
         raise UploadError("malformed multipart body (truncated)")
-    if found is None:
+    if part.found is None:
         raise UploadError(f"no file in the '{field}' field", 422)
-    return found
+    return part.found
+
+
+class _Part:
+    """The parser's callbacks: collect each part's headers, stream the file part to the sink."""
+
+    def __init__(self, field: str, sink: BinaryIO, max_file_bytes: int) -> None:
+        self.field, self.sink, self.max_file_bytes = field, sink, max_file_bytes
+        self.parts = 0
+        self.done = False
+        self.found: UploadedFile | None = None
+        self._headers = bytearray()
+        self._name = self._value = b""
+        self._is_file = False
+        self._filename = ""
+        self._size = 0
+
+    def begin(self) -> None:
+        self.parts += 1
+        self._headers.clear()
+        self._name = self._value = b""
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def header_end(self) -> None:
+        self._headers += self._name + b": " + self._value + b"\r\n"
+        if len(self._headers) > MAX_HEADER_BYTES:
+            raise UploadError("multipart part headers too large")
+        self._name = self._value = b""
+
+    def headers_finished(self) -> None:
+        name, filename = _part_headers(bytes(self._headers))
+        self._is_file = name == self.field and filename is not None
+        if self._is_file:
+            if self.found is not None:
+                raise UploadError("upload exactly one file per request")
+            self._filename = filename or ""
+        self._size = 0
+
+    def data(self, data: bytes, start: int, end: int) -> None:
+        self._size += end - start
+        if self._is_file:
+            if self._size > self.max_file_bytes:
+                raise UploadError(
+                    f"file is larger than the {self.max_file_bytes / 1048576:g} MB limit", 413
+                )
+            self.sink.write(data[start:end])
+        elif self._size > MAX_FIELD_BYTES:
+            raise UploadError("form field too large", 413)
+
+    def end(self) -> None:
+        if self._is_file:
+            self.found = UploadedFile(self.field, self._filename, self._size)
+            self._is_file = False
+
+    def body_end(self) -> None:
+        self.done = True

@@ -7,13 +7,16 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.cli import load_settings
+from bot.errors import ConfigError
 from bot.logs import JsonFormatter, TextFormatter, make_handler, setup_logging
 from bot.web.app import create_app
-from tests.web.helpers import web_settings
+from tests.web.helpers import make_settings, web_settings
 
 SECRET = "s3cr3t-config-value-for-logs"
 # Shaped like a Telegram token: caught by pattern even though it is not configured.
@@ -113,22 +116,41 @@ def test_text_format_is_unchanged_and_appends_extras_as_key_value() -> None:
     assert text.endswith('question answered channel=web confidence=0.72 note="two words"')
 
 
-def test_setup_logging_follows_log_format(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setup_logging_follows_log_format_and_level_of_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     try:
+        monkeypatch.setenv("LOG_FORMAT", "JSON")
+        monkeypatch.setenv("LOG_LEVEL", "debug")
+        setup_logging(make_settings(tmp_path))
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+        assert root.level == logging.DEBUG
+        monkeypatch.setenv("LOG_FORMAT", "text")
+        monkeypatch.delenv("LOG_LEVEL")
+        setup_logging(make_settings(tmp_path), quiet=True)
+        assert isinstance(root.handlers[0].formatter, TextFormatter)
+        assert root.level == logging.WARNING
+        # Before settings are read, nothing is taken from the environment behind their back.
         monkeypatch.setenv("LOG_FORMAT", "json")
         setup_logging()
-        assert isinstance(root.handlers[0].formatter, JsonFormatter)
-        monkeypatch.setenv("LOG_FORMAT", "text")
-        setup_logging()
         assert isinstance(root.handlers[0].formatter, TextFormatter)
-        monkeypatch.setenv("LOG_FORMAT", "yaml")  # a typo keeps the logs, as text
-        setup_logging()
+        assert root.level == logging.INFO
+        setup_logging(fmt="yaml")  # a typo keeps the logs, as text
         assert isinstance(root.handlers[0].formatter, TextFormatter)
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+@pytest.mark.parametrize("name, value", [("LOG_FORMAT", "yaml"), ("LOG_LEVEL", "loud")])
+def test_a_bad_log_setting_is_a_config_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings(str(tmp_path))
 
 
 def test_answered_question_is_logged_with_fields_but_no_founder_text(assistant, state) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from bot.metrics import Metrics
 from bot.tg.app import TelegramService
 from bot.tg.i18n import t
 from bot.web.app import create_app
@@ -40,9 +41,10 @@ async def test_telegram_questions_handoff_and_feedback_reach_the_shared_metrics(
 ) -> None:
     api.add_chat(STAFF_CHAT, "supergroup", "Hub staff")
     founder = user_json(701, "ko", first_name="지훈")
-    # Built as bot/service.py builds them: the same assistant, no metrics passed explicitly.
-    service = TelegramService(tg_settings, assistant, state)
-    web = create_app(tg_settings, assistant, state)
+    # Built as bot/service.py builds them: one Metrics, passed to both channels.
+    metrics = Metrics()
+    service = TelegramService(tg_settings, assistant, state, metrics)
+    web = create_app(tg_settings, assistant, state, metrics=metrics)
     assert service.metrics is web.state.metrics
     transport = httpx.ASGITransport(app=web)
     await service.start()

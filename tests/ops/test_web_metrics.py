@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 
 from bot.console import index_if_empty
 from bot.errors import StoreUnavailable
-from bot.metrics import ANSWER_OUTCOMES, CHANNELS, INGEST_TRIGGERS, metrics_for
-from bot.publish import publisher_for
+from bot.metrics import ANSWER_OUTCOMES, CHANNELS, INGEST_TRIGGERS, Metrics
 from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.ops.helpers import Samples, delta, parse_metrics, value
@@ -108,8 +107,8 @@ def test_korean_answer_decline_handoff_and_feedback_are_counted(web) -> None:
 
 def test_store_down_counts_unavailable_and_times_it_as_error(state, tmp_path: Path) -> None:
     # Plumbing only: the store failing is what is under test, not the answer.
-    broken = FakeAssistant(error=StoreUnavailable("store down"))
     settings = make_settings(tmp_path / "data", tmp_path / "knowledge", metrics_token=METRICS_TOKEN)
+    broken = FakeAssistant(settings, error=StoreUnavailable("store down"))
     with TestClient(create_app(settings, broken, state)) as client:
         before = scrape(client)
         response = client.post("/api/ask", json={"question": "사무실 이용 시간은?"})
@@ -147,7 +146,7 @@ def test_admin_ingest_is_recorded_and_sets_the_chunk_gauge(knowledge_assistant, 
             files={"file": ("brochure.pdf", b"this is not a PDF at all")},
         )  # fmt: skip
         # Indexed in the background: wait for its job to end.
-        assert publisher_for(knowledge_assistant).job(bad.json()["id"]).wait(timeout=180)
+        assert client.app.state.publisher.job(bad.json()["id"]).wait(timeout=180)
         after_bad = scrape(client)
 
     assert response.status_code == 200, response.text
@@ -184,8 +183,9 @@ def test_first_run_indexing_is_recorded_as_startup(shared_embeddings, tmp_path: 
     (knowledge / "zebras.md").write_text(ZEBRA_DOC, encoding="utf-8")
     fresh = Assistant(make_settings(tmp_path / "data", knowledge), embeddings=shared_embeddings)
 
-    index_if_empty(fresh, show_progress=False)
-    samples = parse_metrics(metrics_for(fresh).render().decode())
+    metrics = Metrics()
+    index_if_empty(fresh, metrics, show_progress=False)
+    samples = parse_metrics(metrics.render().decode())
 
     chunks = fresh.store.count()
     assert chunks > 0

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from bot import languages
 from bot.rag.answer import DECLINE, OTHER_LANGUAGE_NOTE
 from bot.rag.assistant import Assistant
 from tests.conftest import KNOWLEDGE, make_settings
@@ -81,6 +82,28 @@ def test_declines_out_of_scope_in_the_question_language(assistant, question, lan
     assert answer.language == language
     assert answer.answer == DECLINE[language]
     assert answer.sources == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "你好，请问首尔创业中心的地址在哪里？",  # Chinese: was taken for Japanese
+        "首尔创业中心胡志明市办公室提供哪些服务",
+        "Привет, где находится хаб?",  # Cyrillic: was taken for English
+        "สวัสดีครับ ฮับอยู่ที่ไหน",
+    ],
+)
+def test_unsupported_scripts_are_told_in_english_which_languages_work(assistant, question) -> None:
+    answer = assistant.answer(question)
+    assert not answer.answered and answer.outcome == "declined"
+    assert answer.language == "en"
+    assert answer.answer == languages.unsupported_note()
+    assert all(lang.name in answer.answer for lang in languages.LANGUAGES)
+    assert answer.sources == []
+
+
+def test_kanji_only_japanese_keywords_stay_japanese(assistant) -> None:
+    assert assistant.answer("住所").language == "ja"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "?" * 5])

@@ -60,6 +60,14 @@ def test_pdf_text_by_page() -> None:
     assert "May 2021" in doc.sections[0].text
 
 
+def test_a_document_in_an_unsupported_language_is_not_labelled_japanese() -> None:
+    chinese = "首尔创业中心胡志明市办公室\n\n我们为韩国创业公司提供办公空间和咨询服务。".encode()
+    assert parse_bytes(chinese, Path("zh.txt")).language == ""
+    named = parse_bytes(b"---\nlanguage: zh\n---\n" + chinese, Path("zh.md"))
+    assert named.language == "zh"
+    assert parse_bytes("ハブの住所はどこですか。".encode(), Path("ja.txt")).language == "ja"
+
+
 def test_text_in_a_legacy_encoding_is_decoded() -> None:
     raw = "Phí thuê văn phòng: hỏi nhân viên.".encode("cp1258", errors="ignore")
     doc = parse_bytes("Trung tâm khởi nghiệp — thông tin.".encode("utf-16"), Path("a.txt"))

@@ -27,7 +27,7 @@ async def test_webhook_mode_through_the_web_route(
         telegram_webhook_secret=SecretStr(SECRET),
     )  # fmt: skip
     service = TelegramService(settings, assistant, state)
-    web = create_app(settings, assistant, state, telegram_webhook=service.process_webhook_update)
+    web = create_app(settings, assistant, state, webhooks=[service.web_hook()])
     await service.start()
     try:
         [hook] = api.calls("setWebhook")

@@ -36,18 +36,18 @@ def published(call) -> bool:
 
 
 async def test_staff_upload_is_stored_ingested_answerable_and_undone(api, service, tg_settings):
-    document = api.add_file(PARKING_MD.encode(), "../Hub Parking (v2).md")
+    document = api.add_file(PARKING_MD.encode(), "Hub Parking (v2).md")
     send_document(api, STAFF_USER, STAFF, document)
     [report] = await wait_sent(api, STAFF_USER, published, timeout=120)
-    assert "uploads/Hub-Parking-v2.md" in report.rendered and "Added 1" in report.rendered
+    assert "uploads/Hub Parking (v2).md" in report.rendered and "Added 1" in report.rendered
     today = dt.datetime.now(dt.UTC).date().isoformat()
     assert f"uploaded by staff on {today}" in report.rendered  # what founders will see
     [undo_data] = report.button_data()
     assert undo_data.startswith("undo:")
     # The "indexing…" reply was edited as the job went; it ends saying so.
     edits = [c.rendered for c in api.calls("editMessageText", ok=True)]
-    assert "✓ Indexing finished: uploads/Hub-Parking-v2.md" in edits
-    stored = tg_settings.knowledge_dir / "uploads" / "Hub-Parking-v2.md"
+    assert "✓ Indexing finished: uploads/Hub Parking (v2).md" in edits
+    stored = tg_settings.knowledge_dir / "uploads" / "Hub Parking (v2).md"
     assert stored.read_text(encoding="utf-8") == PARKING_MD
     assert api.calls("<download>", ok=True)
 
@@ -62,12 +62,12 @@ async def test_staff_upload_is_stored_ingested_answerable_and_undone(api, servic
 
     say(api, STAFF_USER, STAFF, "/changes")
     [changes] = await wait_sent(api, STAFF_USER, lambda c: "Recent changes" in c.rendered)
-    assert "upload uploads/Hub-Parking-v2.md by Minji" in changes.rendered
-    assert "↩" in changes.rendered.split("uploads/Hub-Parking-v2.md", 1)[1]
+    assert "upload uploads/Hub Parking (v2).md by Minji" in changes.rendered
+    assert "↩" in changes.rendered.split("uploads/Hub Parking (v2).md", 1)[1]
 
     say(api, STAFF_USER, STAFF, "/undo")  # one step
     [undone] = await wait_sent(api, STAFF_USER, lambda c: "undone:" in c.rendered, timeout=120)
-    assert "uploads/Hub-Parking-v2.md" in undone.rendered
+    assert "uploads/Hub Parking (v2).md" in undone.rendered
     assert "removed from the answers" in undone.rendered
     assert not stored.exists()
     say(api, 701, founder, "Where can founders park bicycles at the hub?")
@@ -125,7 +125,12 @@ async def test_oversize_and_unsupported_documents_are_refused_before_download(
     assert "over the 20 MB limit" in too_big.rendered
 
     send_document(api, STAFF_USER, STAFF, api.add_file(b"MZ", "tool.exe"))
-    await wait_sent(api, STAFF_USER, lambda c: "not supported" in c.rendered)
+    await wait_sent(api, STAFF_USER, lambda c: "unsupported file type .exe" in c.rendered)
+    # The admin page's rule: a name the indexer skips would vanish at the next re-index.
+    send_document(api, STAFF_USER, STAFF, api.add_file(b"# Notes", "README.md"))
+    await wait_sent(api, STAFF_USER, lambda c: "README.md is a reserved name" in c.rendered)
+    send_document(api, STAFF_USER, STAFF, api.add_file(b"# Notes", "../notes.md"))
+    await wait_sent(api, STAFF_USER, lambda c: "must not contain a path" in c.rendered)
     assert api.calls("getFile") == [] and api.calls("<download>") == []
 
 

@@ -137,7 +137,7 @@ async def test_hand_offs_stored_but_never_posted_are_posted_at_the_next_start(
 
 
 @pytest.fixture()
-def debug_log(monkeypatch) -> Iterator[io.StringIO]:
+def debug_log(tg_settings) -> Iterator[io.StringIO]:
     """The service's logging at LOG_LEVEL=DEBUG, written to a buffer (restored afterwards)."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
@@ -145,8 +145,8 @@ def debug_log(monkeypatch) -> Iterator[io.StringIO]:
                "transformers", "urllib3", "telegram.ext.Updater", "apscheduler", "bm25s"]  # fmt: skip
     levels = {name: logging.getLogger(name).level for name in touched}
     out = io.StringIO()
-    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
-    setup_logging(secrets=[TOKEN], fmt="text", stream=out)
+    debug = tg_settings.model_copy(update={"log_level": "DEBUG"})
+    setup_logging(debug, secrets=[TOKEN], fmt="text", stream=out)
     try:
         yield out
     finally:

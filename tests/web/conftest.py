@@ -40,9 +40,9 @@ def browser():
 
 
 @pytest.fixture()
-def fake_assistant() -> FakeAssistant:
+def fake_assistant(plumbing_settings: Settings) -> FakeAssistant:
     """A plumbing-only assistant (for defences that do not depend on the answer)."""
-    return FakeAssistant()
+    return FakeAssistant(plumbing_settings)
 
 
 @pytest.fixture()

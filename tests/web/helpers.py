@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from bot.config import Settings
+from bot.core import Core
 from bot.errors import StoreUnavailable
 from bot.rag.answer import Answer, Source
 from bot.rag.generate import FallbackCounter
-from bot.rag.indexer import IngestReport
+from bot.rag.indexer import IngestReport, ProgressCallback
+from bot.rag.store import IndexedDocument
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 WEBHOOK_SECRET = "webhook-secret-for-tests-42"
@@ -62,21 +65,28 @@ class FakeStore:
 
 
 class FakeAssistant:
-    """Plumbing stand-in: answers every question the same way, or fails as told."""
+    """Plumbing stand-in for the core (``bot.core.Core``, checked by mypy below): answers
+    every question the same way, or fails as told."""
 
-    def __init__(self, error: BaseException | None = None) -> None:
+    def __init__(self, settings: Settings, error: BaseException | None = None) -> None:
+        self.settings = settings
         self.error = error
         self.store = FakeStore()
-        self.last_retrieval = None
+        self.starting = False
+        self.stopping = threading.Event()
         self.questions: list[str] = []
         self.llm_fallbacks = FallbackCounter()
+
+    @property
+    def generative(self) -> bool:
+        return False
 
     def answer(
         self,
         question: str,
         language: str | None = None,
         conversation: str | None = None,
-        on_token: object = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         if self.error is not None:
             raise self.error
@@ -84,13 +94,45 @@ class FakeAssistant:
         source = Source("Doc", "en/doc.md", "Section", "snippet", 0.9, "en", "2026-01-01")
         return Answer(f"echo: {question}", True, language or "en", [source], confidence=0.9)
 
-    def ingest(self, paths: list[Path] | None = None, progress: object = None) -> IngestReport:
+    def example_questions(self, lang: str, limit: int = 3) -> list[str]:
+        """No headings to offer."""
+        return []
+
+    def ingest(
+        self,
+        paths: list[Path] | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        max_chunks: int | None = None,
+    ) -> IngestReport:
         """Nothing to index."""
         return IngestReport()
 
-    def sources(self) -> list[object]:
+    def forget(self, paths: list[Path]) -> list[str]:
+        """Nothing indexed, nothing dropped."""
+        return []
+
+    def sources(self) -> list[IndexedDocument]:
         """No documents."""
         return []
+
+    def chunk_count(self) -> int:
+        """The fake store's size (StoreUnavailable when it is told to be down)."""
+        return self.store.heartbeat()
+
+    def index_stale(self) -> bool:
+        return False
+
+    def ensure_index(self, progress: ProgressCallback | None = None) -> IngestReport | None:
+        return None
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+
+if TYPE_CHECKING:
+    # mypy proves the fake offers everything the channels may use (bot/core.py).
+    _fake_is_a_core: Core = FakeAssistant(make_settings(Path()))
 
 
 def free_port_socket() -> socket.socket:

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.publish import publisher_for
 from bot.web import create_app
 
 from .helpers import ADMIN_TOKEN, web_settings
@@ -35,7 +34,7 @@ def _finished(client: TestClient, response, assistant) -> dict:
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
     assert response.json()["status_url"] == f"/api/admin/jobs/{job_id}"
-    assert publisher_for(assistant).job(job_id).wait(timeout=180), "the job never ended"
+    assert client.app.state.publisher.job(job_id).wait(timeout=180), "the job never ended"
     status = client.get(f"/api/admin/jobs/{job_id}", headers=AUTH)
     assert status.status_code == 200
     return status.json()

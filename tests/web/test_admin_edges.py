@@ -8,6 +8,7 @@ import os
 import httpx
 import pytest
 
+from bot.tg.app import telegram_webhook
 from bot.web import create_app
 
 from .helpers import ADMIN_TOKEN, WEBHOOK_SECRET, ZEBRA_DOC, web_settings
@@ -121,7 +122,7 @@ def test_a_webhook_body_nested_5000_deep_is_acknowledged_not_a_500(
         received.append(update)
 
     settings = web_settings(assistant.settings)
-    base = serve(create_app(settings, assistant, state, telegram_webhook=handler), settings)
+    base = serve(create_app(settings, assistant, state, webhooks=[telegram_webhook(settings, handler)]), settings)
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
                "Content-Type": "application/json"}  # fmt: skip
     deep_array = "[" * 5000 + "]" * 5000

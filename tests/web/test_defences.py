@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, StoreUnavailable
 from bot.rag.answer import UNAVAILABLE
 from bot.state import StateStore
+from bot.tg.app import telegram_webhook
 from bot.web import create_app
 from bot.web.security import PAGE_CSP
 
@@ -260,7 +261,7 @@ def test_unknown_route_is_json_404(client) -> None:
 def test_store_unavailable_during_ask_is_503_with_the_polite_message(
     plumbing_settings, state, client_for
 ) -> None:
-    broken = FakeAssistant(error=StoreUnavailable("chroma down"))
+    broken = FakeAssistant(plumbing_settings, error=StoreUnavailable("chroma down"))
     client = client_for(create_app(plumbing_settings, broken, state))
 
     ko = client.post("/api/ask", json={"question": "허브는 어디에 있나요?"})
@@ -283,7 +284,7 @@ def test_readyz_is_503_when_the_store_is_unreachable(
 
 
 def test_unexpected_error_is_json_without_traceback(plumbing_settings, state, client_for) -> None:
-    broken = FakeAssistant(error=RuntimeError("secret internals at /srv/app.py line 3"))
+    broken = FakeAssistant(plumbing_settings, error=RuntimeError("secret internals at /srv/app.py line 3"))
     client = client_for(
         create_app(plumbing_settings, broken, state), raise_server_exceptions=False
     )
@@ -305,7 +306,7 @@ def _webhook_app(
     async def handle(update: dict) -> None:
         received.append(update)
 
-    return create_app(settings, assistant, state, telegram_webhook=handle)
+    return create_app(settings, assistant, state, webhooks=[telegram_webhook(settings, handle)])
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", WEBHOOK_SECRET + "x"])

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.web.ratelimit import SlidingWindowLimiter, retry_after_header
-from bot.web.uploads import UploadError, boundary_of, read_single_file, safe_filename
+from bot.filenames import UnsafeFileName, upload_file_name
+from bot.ratelimit import SlidingWindowLimiter, retry_after_header
+from bot.web.uploads import UploadError, boundary_of, read_single_file
 
 # --- rate limiter ------------------------------------------------------------------------------
 
@@ -178,12 +179,12 @@ def test_boundary_is_read_from_the_content_type() -> None:
     ],
 )
 def test_safe_filename(raw: str, safe: str) -> None:
-    assert safe_filename(raw) == safe
+    assert upload_file_name(raw) == safe
 
 
 @pytest.mark.parametrize(
     "raw", ["", "../a.md", "a/b.md", "a\\b.md", "evil.sh", "readme.md", "a.md\x00.txt", "...md"]
 )
 def test_unsafe_filenames_are_refused(raw: str) -> None:
-    with pytest.raises(UploadError):
-        safe_filename(raw)
+    with pytest.raises(UnsafeFileName):
+        upload_file_name(raw)

@@ -28,9 +28,9 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.core import Core
 from bot.metrics import timed_answer
 from bot.rag.answer import Answer
-from bot.rag.assistant import Assistant
 from bot.tg import handoff
 from bot.tg.deps import (
     CHANNEL,
@@ -280,7 +280,7 @@ async def send_answer(
     """Answer with its lead first, then the buttons: More / Sources, 👍/👎 and the hand-off,
     showing "typing…" meanwhile."""
     d, chat = deps(context), update.effective_chat
-    if getattr(d.assistant, "generator", None) is not None:
+    if d.assistant.generative:
         await send_streamed_answer(update, context, question, tapped)
         return
     async with typing(context.bot, chat.id, thread_of(update.effective_message)):
@@ -427,7 +427,7 @@ async def example_questions(d: Deps, lang: str) -> list[str]:
     return d.examples[key]
 
 
-def answered_examples(assistant: Assistant, candidates: tuple[str, ...]) -> list[str]:
+def answered_examples(assistant: Core, candidates: tuple[str, ...]) -> list[str]:
     """The candidates a founder's tap would get an answer to (asked exactly as the tap will
     ask them), confident answers first; at most EXAMPLES_SHOWN, in their order."""
     sure: list[str] = []

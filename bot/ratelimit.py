@@ -1,4 +1,5 @@
-"""Per-client sliding-window rate limit, in memory (one process; scale-out needs a shared store)."""
+"""Per-key sliding-window rate limit, in memory, for every channel (one process; scale-out
+needs a shared store). The web app keys it by client address, the Telegram bot by user."""
 
 from __future__ import annotations
 

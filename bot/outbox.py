@@ -1,7 +1,7 @@
 """Hand-offs reach the staff chat in the background: the visitor's request never waits for it.
 
-The web route stores the hand-off (that is the promise to the visitor) and hands it to this
-outbox. One worker task delivers hand-offs one at a time (Telegram allows a group about 20
+The hand-off service (bot/handoffs.py) stores the hand-off (the promise to the visitor) and
+gives it to this outbox. One worker task delivers hand-offs one at a time (Telegram allows a group about 20
 messages a minute, so parallel posts only queue up inside the rate limiter), retrying a
 failed delivery with growing pauses. A hand-off counts as delivered once the state store has
 its staff thread; one still without a thread when the service stops is delivered again at

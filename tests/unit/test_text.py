@@ -1,0 +1,197 @@
+"""Tokenisation, normalisation, language detection and sentence splitting (bot/rag/text.py)."""
+
+from __future__ import annotations
+
+import ast
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.rag import text
+from bot.rag.text import (
+    detect_language,
+    question_kind,
+    split_question,
+    split_sentences,
+    strip_diacritics,
+    tokenize,
+)
+
+# --- language detection ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("허브의 주소는 어디인가요?", "ko"),
+        ("ハブの住所はどこですか", "ja"),
+        ("東京都", "ja"),  # Han only: read as Japanese (the four-language assumption)
+        ("Địa chỉ của hub ở đâu?", "vi"),
+        ("hub o dau vay", "vi"),  # Vietnamese typed without diacritics
+        ("Where is the hub located?", "en"),
+        # An English question quoting a Vietnamese name stays English.
+        ("Is 123 Trương Định the hub?", "en"),
+        ("Seoul Startup Hub 서울창업허브", "ko"),
+    ],
+)
+def test_detect_language(question: str, language: str) -> None:
+    assert detect_language(question) == language
+
+
+def test_detect_language_falls_back_to_the_default_without_words() -> None:
+    assert detect_language("12345 ?!", default="ko") == "ko"
+    assert detect_language("", default="vi") == "vi"
+
+
+def test_hangul_outweighing_kana_is_korean_and_the_reverse_japanese() -> None:
+    assert detect_language("허브 허브 ハ") == "ko"
+    assert detect_language("ハブ ハブ 허") == "ja"
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+
+def test_strip_diacritics_maps_vietnamese_to_plain_latin() -> None:
+    assert strip_diacritics("Đường Trương Định") == "Duong Truong Dinh"
+    assert strip_diacritics("khởi nghiệp") == "khoi nghiep"
+    # Hangul comes back decomposed into jamo (NFD) and is not recomposed: callers that
+    # apply it to Korean (the glossary's _norm) normalise to NFC again afterwards.
+    assert unicodedata.normalize("NFC", strip_diacritics("서울창업허브")) == "서울창업허브"
+
+
+def test_tokenize_normalises_composed_and_decomposed_forms_alike() -> None:
+    composed = unicodedata.normalize("NFC", "Khởi nghiệp")
+    decomposed = unicodedata.normalize("NFD", "Khởi nghiệp")
+    assert composed != decomposed
+    assert tokenize(composed) == tokenize(decomposed)
+
+
+# --- tokenisation ----------------------------------------------------------------------------
+
+
+def test_korean_particles_and_endings_are_stripped_before_bigrams() -> None:
+    # "허브의" and "허브는" both reduce to the noun: the particle is no evidence of a topic.
+    assert tokenize("허브의") == ["허브"]
+    assert tokenize("허브는") == ["허브"]
+    assert tokenize("주소는 어디인가요?") == ["주소"]
+    # Long runs become overlapping character bigrams.
+    assert tokenize("창업허브") == ["창업", "업허", "허브"]
+
+
+def test_korean_question_words_are_stop_words_unless_kept() -> None:
+    assert "어디" not in tokenize("어디 있나요")
+    assert "어디" in tokenize("어디", drop_stopwords=False)
+
+
+def test_japanese_keeps_kanji_and_katakana_and_drops_hiragana_grammar() -> None:
+    assert tokenize("ハブの住所はどこですか") == ["ハブ", "住所"]
+    assert tokenize("サイゴン") == ["サイ", "イゴ", "ゴン"]
+    # A word typed in kana only is kept (it has nothing else), minus stop bigrams.
+    assert tokenize("すし") == ["すし"]
+    assert tokenize("ですか") == []
+
+
+def test_vietnamese_adds_plain_forms_and_syllable_pairs() -> None:
+    tokens = tokenize("khởi nghiệp")
+    assert tokens == ["khởi", "khoi", "nghiệp", "nghiep", "khoi_nghiep"]
+    # Typed without diacritics, the plain forms and the pair still match the accented text.
+    assert set(tokenize("khoi nghiep")) <= set(tokens)
+
+
+def test_english_is_lower_cased_stemmed_and_stop_words_dropped() -> None:
+    assert tokenize("The Startups and Companies") == ["startup", "company", "startups_companies"]
+    assert tokenize("class") == ["class"]  # "ss" is not a plural
+    kept = tokenize("Where is the hub", drop_stopwords=False)
+    assert kept[:4] == ["where", "is", "the", "hub"]
+
+
+def test_numbers_lose_thousands_separators() -> None:
+    assert "1000000" in tokenize("1,000,000 VND")
+
+
+def test_every_latin_stop_word_is_a_single_token() -> None:
+    # A stop word with a space in it could never match a token (tokens are single words).
+    for word in text.STOPWORDS:
+        assert " " not in word, word
+
+
+# --- the stop lists themselves -----------------------------------------------------------------
+
+_LISTS = ("STOPWORDS", "_VI_WORDS", "_EN_WORDS", "_VI_PLAIN_STOPWORDS", "_JA_STOP_BIGRAMS", "_KO_STOP_BIGRAMS")
+
+
+def _literal_entries() -> dict[str, list[str]]:
+    """The entries of each word list as written in the source (a frozenset hides repeats)."""
+    tree = ast.parse(Path(text.__file__).read_text("utf-8"))
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in _LISTS:
+                found[name] = [
+                    sub.value
+                    for sub in ast.walk(node.value)
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+                ]
+    return found
+
+
+def test_word_lists_hold_no_duplicates() -> None:
+    entries = _literal_entries()
+    assert set(entries) == set(_LISTS)
+    for name, words in entries.items():
+        repeated = [w for w, n in Counter(words).items() if n > 1]
+        assert not repeated, f"{name} repeats {repeated}"
+        assert len(words) == len(getattr(text, name))
+
+
+def test_stop_bigrams_are_bigrams() -> None:
+    # tokenize only ever compares bigrams (or a single character) with these sets.
+    for name in ("_JA_STOP_BIGRAMS", "_KO_STOP_BIGRAMS"):
+        assert all(len(g) == 2 for g in getattr(text, name)), name
+
+
+# --- sentences and questions ------------------------------------------------------------------
+
+
+def test_split_sentences_keeps_abbreviations_and_splits_cjk_stops() -> None:
+    assert split_sentences("Dr. Kim opened it. It is in HCMC! 허브입니다。次です。") == [
+        "Dr. Kim opened it.",
+        "It is in HCMC!",
+        "허브입니다。",
+        "次です。",
+    ]
+
+
+def test_split_sentences_keeps_lower_case_continuations() -> None:
+    assert split_sentences("Bring papers, e.g. the licence. Then apply.") == [
+        "Bring papers, e.g. the licence.",
+        "Then apply.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many startups joined?", "number"),
+        ("언제 열었나요?", "date"),
+        ("Who is in charge?", "who"),
+        ("ハブはどこですか", "where"),
+        ("Is it free?", "yes-no"),
+        ("What does the hub offer?", "other"),
+    ],
+)
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_split_question_parts_need_two_keywords_each() -> None:
+    two = "Do you run an accelerator program? When is the application deadline?"
+    assert split_question(two) == [
+        "Do you run an accelerator program?",
+        "When is the application deadline?",
+    ]
+    # "Where?" alone has no keywords: it stays with its neighbour.
+    assert split_question("Where? The incubator office") == ["Where? The incubator office"]

@@ -1,0 +1,113 @@
+"""Glossary matching and cross-language expansion (bot/rag/glossary.py) on its own entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.rag.glossary import Glossary, GlossaryEntry
+
+YAML = """
+entries:
+  - en: Demo Hub
+    subject: true
+    topic: hub-overview
+    ko: [데모허브, 데모 허브]
+    ja: [デモハブ]
+    vi: [trung tâm demo]
+  - en: Tech Trade Center
+    ko: [테크트레이드센터]
+    ja: [テック・トレード・センター]
+    vi: [trung tâm thương mại công nghệ]
+    other: [ttc]
+  - en: office rent
+    kind: concept
+    ko: [사무실 임대료]
+    ja: [オフィス賃料]
+    vi: [giá thuê văn phòng]
+"""
+
+
+@pytest.fixture(scope="module")
+def glossary(tmp_path_factory: pytest.TempPathFactory) -> Glossary:
+    path = tmp_path_factory.mktemp("glossary") / "glossary.yaml"
+    path.write_text(YAML, encoding="utf-8")
+    return Glossary.load(path)
+
+
+def _english(entries: list[GlossaryEntry]) -> list[str]:
+    return [entry.english for entry in entries]
+
+
+def test_load_reads_every_language_as_an_alias(glossary: Glossary) -> None:
+    ttc = glossary.entries[1]
+    assert ttc.forms == (
+        "Tech Trade Center", "테크트레이드센터", "テック・トレード・センター",
+        "trung tâm thương mại công nghệ", "ttc",
+    )  # fmt: skip
+    assert glossary.entries[2].concept and not ttc.concept
+    assert glossary.entries[0].subject and glossary.entries[0].topic == "hub-overview"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "테크 트레이드 센터는 어디인가요?",  # spaces the alias does not have
+        "テックトレードセンターの住所",  # without the middle dot
+        "Trung tam thuong mai cong nghe o dau",  # Vietnamese typed without diacritics
+        "Where is the TTC?",  # a short Latin alias as a whole word
+    ],
+)
+def test_a_form_in_any_language_finds_the_entry(glossary: Glossary, question: str) -> None:
+    assert _english(glossary.match(question)) == ["Tech Trade Center"]
+
+
+def test_short_latin_aliases_match_whole_words_only(glossary: Glossary) -> None:
+    assert glossary.match("https://attc.example") == []
+
+
+def test_expansion_forms_cross_languages(glossary: Glossary) -> None:
+    # A Korean question names the entry; its forms give the other languages' words.
+    [entry] = glossary.match("사무실 임대료는 얼마인가요?")
+    assert entry.english == "office rent"
+    assert {"office rent", "オフィス賃料", "giá thuê văn phòng"} <= set(entry.forms)
+    [(found, form)] = glossary.match_forms("사무실 임대료는 얼마인가요?")
+    assert found is entry and form == "사무실 임대료"
+
+
+def test_longest_form_wins_order(glossary: Glossary) -> None:
+    # Both the hub and the centre are named; entries come back longest alias first.
+    assert _english(glossary.match("trung tâm thương mại công nghệ và trung tâm demo")) == [
+        "Tech Trade Center",
+        "Demo Hub",
+    ]
+
+
+def test_strip_subject_removes_the_hub_name_in_any_spacing(glossary: Glossary) -> None:
+    assert glossary.strip_subject("데모 허브 사무실 임대료").split() == ["사무실", "임대료"]
+    assert glossary.strip_subject("Where is demo  hub?").split() == ["Where", "is", "?"]
+    assert glossary.mentions_subject("데모허브의 위치")
+    assert not glossary.mentions_subject("테크트레이드센터의 위치")
+
+
+def test_forms_about_default_to_the_hub_when_no_name_is_given(glossary: Glossary) -> None:
+    concept = glossary.match("office rent")
+    about = glossary.forms_about(concept)
+    assert Glossary.mentions("The demo hub office", about)
+    named = glossary.forms_about(glossary.match("TTC office rent"))
+    assert Glossary.mentions("테크트레이드센터", named) and not Glossary.mentions("demo hub", named)
+
+
+def test_the_packaged_glossary_loads_with_forms_in_several_languages() -> None:
+    glossary = Glossary.load()
+    assert glossary.entries
+    subjects = [entry for entry in glossary.entries if entry.subject and entry.topic]
+    assert subjects, "the hub itself must be a subject with a home topic"
+    assert all(len(entry.forms) >= 2 for entry in glossary.entries)
+
+
+def test_load_accepts_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text("entries: []\n", encoding="utf-8")
+    assert Glossary.load(path).entries == []

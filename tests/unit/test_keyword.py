@@ -1,0 +1,105 @@
+"""The BM25 keyword index, coverage and spelling repair (bot/rag/keyword.py) on a toy corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rag.keyword import UNSEEN_WEIGHT, KeywordIndex, word_groups
+from bot.rag.text import tokenize
+
+DOCS = {
+    "office": "The incubator office address is 31 Han Thuyen street.",
+    "accelerator": "Our accelerator programme selects ten startups every year.",
+    "vi": "Công ty khởi nghiệp ở đâu? Văn phòng đầu tư ở đâu.",
+    "fund": "Investment fund for startups, investors and the demo day.",
+}
+
+
+@pytest.fixture(scope="module")
+def index() -> KeywordIndex:
+    return KeywordIndex(list(DOCS), list(DOCS.values()))
+
+
+def test_the_document_with_the_question_words_ranks_first(index: KeywordIndex) -> None:
+    ranked = index.search(tokenize("Where is the office address?"), k=4)
+    assert ranked[0][0] == "office"
+    # Only documents sharing a word get a (positive) score.
+    assert [chunk_id for chunk_id, _ in ranked] == ["office"]
+
+
+def test_a_rarer_word_outweighs_a_common_one(index: KeywordIndex) -> None:
+    # "startups" is in two documents, "accelerator" in one: the rare word decides.
+    ranked = index.search(tokenize("accelerator for startups"), k=4)
+    assert [chunk_id for chunk_id, _ in ranked] == ["accelerator", "fund"]
+    assert ranked[0][1] > ranked[1][1] > 0
+    assert index.idf("accelerator") > index.idf("startup")
+
+
+def test_unseen_words_weigh_more_than_any_seen_word(index: KeywordIndex) -> None:
+    rarest_seen = max(index.idf(t) for doc in DOCS.values() for t in tokenize(doc))
+    assert index.idf("submarine") == pytest.approx(rarest_seen * UNSEEN_WEIGHT)
+
+
+def test_weighted_expansion_adds_a_fraction_of_its_score(index: KeywordIndex) -> None:
+    typed = tokenize("office")
+    base = index.scores(typed)
+    boosted = index.weighted_scores(typed, [(tokenize("investment"), 0.5)])
+    fund_row = index.position("fund")
+    office_row = index.position("office")
+    assert fund_row is not None and office_row is not None
+    assert base[fund_row] == 0
+    assert boosted[fund_row] == pytest.approx(0.5 * index.scores(tokenize("investment"))[fund_row])
+    assert boosted[office_row] == pytest.approx(base[office_row])
+    assert index.search_weighted(typed, [(tokenize("investment"), 0.5)], k=2)[0][0] == "office"
+
+
+def test_coverage_is_the_idf_weighted_share_of_question_words_present(index: KeywordIndex) -> None:
+    question = tokenize("incubator office address")
+    assert index.coverage(question, "office") == pytest.approx(1.0)
+    assert index.coverage(question, "fund") == 0.0
+    assert 0.0 < index.coverage(tokenize("office submarine"), "office") < 0.5
+    assert index.coverage(question, "no-such-chunk") == 0.0
+
+
+def test_synonyms_count_a_typed_form_as_present(index: KeywordIndex) -> None:
+    question = tokenize("bureau address")
+    bureau, office = frozenset(tokenize("bureau")), frozenset(tokenize("office"))
+    without = index.coverage(question, "office")
+    with_synonym = index.coverage(question, "office", [(bureau, bureau | office)])
+    assert without < with_synonym == pytest.approx(1.0)
+
+
+def test_unseen_share_flags_questions_the_corpus_does_not_cover(index: KeywordIndex) -> None:
+    assert index.unseen_share(tokenize("visa for my dog")) == 1.0
+    assert index.unseen_share(tokenize("incubator office")) == 0.0
+    assert index.unseen_pair_share(tokenize("demo day")) == 0.0
+    assert index.unseen_pair_share(tokenize("day demo")) == 1.0
+
+
+def test_word_groups_chain_cjk_bigrams_and_pair_accented_with_plain_forms() -> None:
+    assert word_groups(tokenize("サイゴン 面積")) == [["サイ", "イゴ", "ゴン"], ["面積"]]
+    assert word_groups(tokenize("khởi nghiệp")) == [["khởi", "khoi"], ["nghiệp", "nghiep"]]
+
+
+def test_spelling_repair_uses_the_corpus_vocabulary(index: KeywordIndex) -> None:
+    assert index.correct_spelling("ofice adress") == "office address"
+    assert index.correct_spelling("acelerator") == "accelerator"
+    # Known words and words far from every corpus word are left alone.
+    assert index.correct_spelling("demo submarine") == "demo submarine"
+
+
+def test_spelling_repair_fixes_question_words_by_a_dropped_letter(index: KeywordIndex) -> None:
+    assert index.correct_spelling("wher is it") == "where is it"
+    assert index.correct_spelling("whta") == "what"
+
+
+def test_diacritics_are_restored_from_the_corpus_spelling(index: KeywordIndex) -> None:
+    assert index.restore_diacritics("cong ty khoi nghiep o dau") == "công ty khởi nghiệp ở đâu"
+    # Text that already has a diacritic is the founder's own spelling: unchanged.
+    assert index.restore_diacritics("công ty o dau") == "công ty o dau"
+
+
+def test_an_empty_index_answers_nothing() -> None:
+    empty = KeywordIndex([], [])
+    assert len(empty) == 0
+    assert empty.search(["office"], k=3) == []

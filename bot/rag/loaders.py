@@ -46,6 +46,27 @@ class Section:
 
 
 @dataclass
+class _Headings:
+    """The headings open at a point of a document, outermost first, as (level, title): a
+    heading closes every open heading of its level or deeper."""
+
+    open: list[tuple[int, str]] = field(default_factory=list)
+
+    def enter(self, level: int, title: str) -> None:
+        while self.open and self.open[-1][0] >= level:
+            self.open.pop()
+        self.open.append((level, title))
+
+    def clear(self) -> None:
+        self.open.clear()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The heading path of text at this point."""
+        return tuple(title for _, title in self.open)
+
+
+@dataclass
 class ParsedDocument:
     """A parsed file: metadata from its front matter or structure, and its sections."""
 
@@ -145,7 +166,7 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
 def markdown_sections(body: str) -> tuple[str, list[Section]]:
     """Split Markdown at headings; returns (first H1 or "", sections with heading paths)."""
     h1 = ""
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     sections: list[Section] = []
     buffer: list[str] = []
     in_fence = False
@@ -153,7 +174,7 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
     def flush() -> None:
         text = _clean("\n".join(buffer))
         if text:
-            sections.append(Section(tuple(title for _, title in stack), text))
+            sections.append(Section(headings.path, text))
         buffer.clear()
 
     for line in body.splitlines():
@@ -168,11 +189,9 @@ def markdown_sections(body: str) -> tuple[str, list[Section]]:
         level, title = len(heading.group(1)), _clean(raw_title.rstrip(" \t#") or raw_title[0])
         if level == 1 and not h1:
             h1 = title
-            stack.clear()
+            headings.clear()
             continue
-        while stack and stack[-1][0] >= level:
-            stack.pop()
-        stack.append((level, title))
+        headings.enter(level, title)
     flush()
     return h1, sections
 
@@ -252,7 +271,7 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
     if isinstance(html_tag, Tag) and isinstance(html_tag.get("lang"), str):
         lang = str(html_tag["lang"]).split("-")[0].lower()
 
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     sections: list[Section] = []
     buffer: list[str] = []
     h1 = ""
@@ -261,7 +280,7 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
         # Collapse runs first: " *\n *" alone rescans every run of spaces (quadratic).
         text = _clean(re.sub(r" ?\n ?", "\n", re.sub(r"[ \t\u00a0]+", " ", "".join(buffer))))
         if text:
-            sections.append(Section(tuple(t for _, t in stack), text))
+            sections.append(Section(headings.path, text))
         buffer.clear()
 
     node = soup.contents[0] if soup.contents else None
@@ -277,11 +296,9 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
                 if text:
                     if level == 1 and not h1:
                         h1 = text
-                        stack.clear()
+                        headings.clear()
                     else:
-                        while stack and stack[-1][0] >= level:
-                            stack.pop()
-                        stack.append((level, text))
+                        headings.enter(level, text)
                 node = _skip_subtree(node)
                 continue
             if name in _BLOCK_TAGS:
@@ -386,7 +403,7 @@ def parse_docx(raw: bytes, path: Path) -> ParsedDocument:
     except Exception as exc:  # lxml.etree.XMLSyntaxError and friends
         raise IngestError(f"malformed .docx XML ({type(exc).__name__})") from exc
 
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     sections: list[Section] = []
     buffer: list[str] = []
     title = ""
@@ -394,7 +411,7 @@ def parse_docx(raw: bytes, path: Path) -> ParsedDocument:
     def flush() -> None:
         text = _clean("\n".join(buffer))
         if text:
-            sections.append(Section(tuple(t for _, t in stack), text))
+            sections.append(Section(headings.path, text))
         buffer.clear()
 
     try:
@@ -411,9 +428,7 @@ def parse_docx(raw: bytes, path: Path) -> ParsedDocument:
                 if level == 1 and not title:
                     title = text
                     continue
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, text))
+                headings.enter(level, text)
             elif text:
                 buffer.append(text)
         for table in document.tables:

@@ -1,10 +1,11 @@
-# Two entry points (see README): `make run` and `make test`. Everything else is plumbing.
+# Two entry points (see README): `make run` and `make test`. Everything else is plumbing;
+# `make test-fast` is the developer's loop while editing (no model, browser or servers).
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench hadolint browser servers image-check clean
+.PHONY: run test test-fast lint eval bench hadolint browser servers image-check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -36,6 +37,12 @@ test: $(STAMP) browser servers
 	@# Answer quality on the held-out questions of eval/ (never used for fitting): exit 1 below
 	@# the regression floors in bot/evaluation.py.
 	$(PY) -m bot eval --split heldout --gate --data-dir $$(mktemp -d)
+
+## test-fast: lint and the tests that need no model, no browser and no server
+## (tests/unit and the plumbing tests; marked in tests/conftest.py). Under a minute.
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check bot tests benchmarks ingest.py
+	BOT_FAST_TIER=1 $(PY) -m pytest -q -m "not slow and not browser and not server"
 
 # Debian's Chromium for the widget's browser tests (Playwright never downloads a browser),
 # and CJK fonts so the screenshot artifacts show Korean and Japanese text.

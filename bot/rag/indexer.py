@@ -98,6 +98,10 @@ class IngestReport:
         assert isinstance(files, dict)
         failed = data.get("failed") or []
         assert isinstance(failed, list)
+        skipped = data.get("skipped") or []
+        assert isinstance(skipped, list)
+        chunks, seconds = data.get("chunks_embedded", 0), data.get("seconds", 0.0)
+        assert isinstance(chunks, int | float | str) and isinstance(seconds, int | float | str)
         return cls(
             added=list(files.get("added", [])),
             updated=list(files.get("updated", [])),
@@ -105,9 +109,9 @@ class IngestReport:
             deleted=list(files.get("deleted", [])),
             renamed=list(files.get("renamed", [])),
             failed=[FailedFile(str(f["path"]), str(f["reason"])) for f in failed],
-            skipped=[str(s) for s in data.get("skipped") or []],  # type: ignore[union-attr]
-            chunks_embedded=int(data.get("chunks_embedded", 0)),  # type: ignore[arg-type]
-            seconds=float(data.get("seconds", 0.0)),  # type: ignore[arg-type]
+            skipped=[str(s) for s in skipped],
+            chunks_embedded=int(chunks),
+            seconds=float(seconds),
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -6,7 +6,9 @@ import importlib.util
 import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -37,7 +39,7 @@ def create_chat_model(settings: Settings) -> BaseChatModel | None:
             return ChatOpenAI(
                 model=_required(settings.llm_model, "LLM_MODEL"),
                 base_url=settings.llm_base_url,
-                api_key=key,  # type: ignore[arg-type]
+                api_key=SecretStr(key),
                 timeout=settings.llm_timeout,
                 # Retries would multiply the bounded wait; the extractive answer is the retry.
                 max_retries=0,
@@ -96,7 +98,7 @@ class LazyChatModel:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._model: Any = None
+        self._model: BaseChatModel | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> BaseChatModel:
@@ -104,4 +106,7 @@ class LazyChatModel:
             with self._lock:
                 if self._model is None:
                     self._model = create_chat_model(self.settings)
+        if self._model is None:
+            # Unreachable through Assistant, which makes no generator for "extractive".
+            raise ConfigError("ANSWER_GENERATOR=extractive has no chat model")
         return self._model

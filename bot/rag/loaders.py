@@ -17,13 +17,16 @@ import zipfile
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import yaml
 
 from bot.errors import IngestCancelled, IngestError
 from bot.languages import UNSUPPORTED
 from bot.rag.text import detect_language
+
+if TYPE_CHECKING:  # bs4 is imported where HTML is parsed
+    from bs4.element import PageElement, Tag
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"})
 # A .docx is a zip: refuse archives that inflate beyond this or by more than this ratio.
@@ -260,8 +263,8 @@ _BLOCK_TAGS = {
 
 def parse_html(raw: bytes, path: Path) -> ParsedDocument:
     """Parse HTML into sections under its h1–h6 headings (scripts and navigation dropped)."""
-    from bs4 import BeautifulSoup, NavigableString, Tag
-    from bs4.element import Comment, Doctype, ProcessingInstruction
+    from bs4 import BeautifulSoup
+    from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
     soup = BeautifulSoup(decode_text(raw), "html.parser")
     title_tag = soup.find("title")
@@ -318,12 +321,9 @@ def parse_html(raw: bytes, path: Path) -> ParsedDocument:
     return doc
 
 
-def _skip_subtree(tag: object) -> object:
+def _skip_subtree(tag: Tag) -> PageElement | None:
     """The first element after ``tag`` and everything inside it (iterative: deep nesting is safe)."""
-    from bs4 import Tag
-
-    assert isinstance(tag, Tag)
-    sibling_holder = tag
+    sibling_holder: Tag | None = tag
     while sibling_holder is not None:
         if sibling_holder.next_sibling is not None:
             return sibling_holder.next_sibling
@@ -361,7 +361,8 @@ def parse_pdf(raw: bytes, path: Path) -> ParsedDocument:
                 sections.append(Section((f"page {number}",), text))
         title = ""
         with contextlib.suppress(Exception):
-            title = str((reader.metadata or {}).get("/Title") or "").strip()
+            metadata = reader.metadata
+            title = str((metadata.get("/Title") if metadata else None) or "").strip()
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -594,7 +595,8 @@ class ParserPool:
             raise IngestError("parser crashed (worker process died)") from exc
         if status == "error":
             raise IngestError(str(payload))
-        return payload
+        document: ParsedDocument = payload  # the worker sends ("ok", ParsedDocument)
+        return document
 
     def close(self) -> None:
         """Stop the worker process."""

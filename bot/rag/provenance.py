@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import IO, Any
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +80,16 @@ class Change:
     undone: bool = field(default=False, compare=False)  # derived when reading, never stored
 
     @classmethod
-    def new(cls, action: str, path: str, sha256: str, by: str, **extra: str) -> Change:
+    def new(
+        cls, action: str, path: str, sha256: str, by: str, *,
+        backup: str = "", undoes: str = "", title: str = "",
+    ) -> Change:  # fmt: skip
         """A change stamped now by the server, with a fresh id."""
         at = utc_now().isoformat(timespec="seconds")
-        return cls(uuid.uuid4().hex[:12], action, path, sha256, by[:MAX_BY_CHARS], at, **extra)
+        return cls(
+            uuid.uuid4().hex[:12], action, path, sha256, by[:MAX_BY_CHARS], at,
+            backup=backup, undoes=undoes, title=title,
+        )  # fmt: skip
 
     @property
     def date(self) -> str:
@@ -102,7 +109,9 @@ class Change:
     def from_dict(cls, data: dict[str, object]) -> Change:
         """Read a logged change (unknown keys ignored)."""
         known = {f.name for f in fields(cls)} - {"undone"}
-        return cls(**{k: str(v) for k, v in data.items() if k in known})
+        # Every stored field is text; a missing required one is a TypeError, as it should be.
+        values: dict[str, Any] = {k: str(v) for k, v in data.items() if k in known}
+        return cls(**values)
 
 
 class ChangeLog:
@@ -114,7 +123,7 @@ class ChangeLog:
         self.log_path = self.folder / "log.jsonl"
         self.pending_dir = self.folder / "pending"
         self.backups = self.folder / "backups"
-        self._held: dict[str, object] = {}  # change id -> open, flocked pending file
+        self._held: dict[str, IO[str]] = {}  # change id -> open, flocked pending file
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -243,4 +252,4 @@ class ChangeLog:
         handle = self._held.pop(change.id, None)
         if handle is not None:
             with contextlib.suppress(OSError):
-                handle.close()  # type: ignore[attr-defined]
+                handle.close()

@@ -177,6 +177,7 @@ class Model:
         """Read named weights; a missing name weighs 0 (a feature added after the fit)."""
         weights = data.get("weights") or {}
         assert isinstance(weights, dict)
+        # weights.json holds numbers; float() of anything else fails loudly, as it should.
         return cls([float(weights.get(n, 0.0)) for n in names], float(data.get("bias", 0.0)))  # type: ignore[arg-type]
 
 

@@ -14,10 +14,17 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.rag.chunking import Metadata
+
+if TYPE_CHECKING:  # chromadb is imported lazily (it is slow to import)
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Include, Where
+    from chromadb.api.types import Metadata as ChromaMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +107,7 @@ class Hit:
     similarity: float
 
 
-def make_client(settings: Settings):  # -> chromadb.api.ClientAPI
+def make_client(settings: Settings) -> ClientAPI:
     """Create the Chroma client the settings ask for, with telemetry off."""
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
     import chromadb
@@ -131,6 +138,23 @@ def make_client(settings: Settings):  # -> chromadb.api.ClientAPI
     )
 
 
+def _ours(meta: ChromaMetadata | None) -> Metadata:
+    """A record's metadata as we wrote it: Chroma types values more loosely (lists, sparse
+    vectors, None) than the scalars this module ever stores."""
+    return cast("Metadata", dict(meta or {}))
+
+
+def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Sequence[int]]:
+    return [list(e) for e in embeddings]
+
+
+def _of_chunks(chunk_ids: Sequence[str]) -> Where:
+    """The filter for the sentences of these chunks."""
+    # Chroma's Where types operator keys as literals, which a nested dict literal is not
+    # inferred as: the cast only names the type.
+    return cast("Where", {"chunk_id": {"$in": list(chunk_ids)}})
+
+
 def _describe(exc: BaseException) -> str:
     """A short, secret-free description of a client error for logs and /readyz."""
     text = str(exc).splitlines()[0][:160] if str(exc) else ""
@@ -147,12 +171,12 @@ class KnowledgeStore:
     every failure to reach the server surfaces as StoreUnavailable.
     """
 
-    def __init__(self, settings: Settings, client=None) -> None:
+    def __init__(self, settings: Settings, client: ClientAPI | None = None) -> None:
         self._settings = settings
         self._client = client
-        self._collection = None
-        self._versions = None
-        self._sentences = None
+        self._collection: Collection | None = None
+        self._versions: Collection | None = None
+        self._sentences: Collection | None = None
         self._connect_lock = threading.Lock()
         self.remote = bool(settings.chroma_host) and client is None
         self.location = (
@@ -168,7 +192,7 @@ class KnowledgeStore:
         except StoreUnavailable as exc:
             logger.warning("store unavailable at start-up (will retry on use): %s", exc)
 
-    def _connect(self):  # -> chromadb Collection
+    def _connect(self) -> Collection:
         collection = self._collection
         if collection is not None:
             return collection
@@ -195,6 +219,13 @@ class KnowledgeStore:
                     self._collection = collection
                     logger.info("store connected: %s", self.location)
             return self._collection
+
+    def _side(self) -> tuple[Collection, Collection]:
+        """The version and sentence collections (made by ``_connect`` with the main one)."""
+        self._connect()
+        versions, sentences = self._versions, self._sentences
+        assert versions is not None and sentences is not None  # set before _collection
+        return versions, sentences
 
     @contextlib.contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -237,27 +268,27 @@ class KnowledgeStore:
 
     def version(self) -> str:
         """The knowledge base's version marker ("" before the first ingest wrote one)."""
-        self._connect()
+        versions, _ = self._side()
         with self._guard("version"):
-            page = self._versions.get(ids=[_VERSION_ID], include=["metadatas"])
+            page = versions.get(ids=[_VERSION_ID], include=["metadatas"])
         metas = page.get("metadatas") or []
         return str((metas[0] or {}).get("version", "")) if metas else ""
 
     def bump_version(self) -> str:
         """Record that the knowledge base changed; returns the new marker."""
-        self._connect()
+        versions, _ = self._side()
         marker = uuid.uuid4().hex
         with self._guard("bump version"):
-            self._versions.upsert(
+            versions.upsert(
                 ids=[_VERSION_ID],
-                embeddings=[[1.0]],
+                embeddings=_vectors([[1.0]]),
                 metadatas=[{"version": marker, "updated_at": time.time()}],
             )
         return marker
 
     def iter_chunks(self, include_text: bool = True) -> Iterator[StoredChunk]:
         """Every stored chunk, paged."""
-        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        include: Include = ["metadatas", "documents"] if include_text else ["metadatas"]
         collection = self._connect()
         offset = 0
         while True:
@@ -268,7 +299,7 @@ class KnowledgeStore:
                 return
             docs = page.get("documents") or [""] * len(ids)
             for chunk_id, text, meta in zip(ids, docs, page["metadatas"] or [], strict=False):
-                yield StoredChunk(chunk_id, text or "", dict(meta or {}))
+                yield StoredChunk(chunk_id, text or "", _ours(meta))
             if len(ids) < _PAGE:
                 return
             offset += len(ids)
@@ -311,7 +342,7 @@ class KnowledgeStore:
 
     def _upsert(
         self,
-        collection,
+        collection: Collection,
         what: str,
         ids: Sequence[str],
         texts: Sequence[str],
@@ -323,7 +354,7 @@ class KnowledgeStore:
                 ids=list(ids),
                 documents=list(texts),
                 metadatas=[dict(m) for m in metadatas],
-                embeddings=[list(e) for e in embeddings],
+                embeddings=_vectors(embeddings),
             )
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata, list[float]]]:
@@ -333,11 +364,11 @@ class KnowledgeStore:
         collection = self._connect()
         with self._guard("read"):
             page = collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        texts, metas, vectors = page["documents"], page["metadatas"], page["embeddings"]
+        assert texts is not None and metas is not None and vectors is not None  # all included
         return {
-            chunk_id: (text or "", dict(meta or {}), [float(x) for x in emb])
-            for chunk_id, text, meta, emb in zip(
-                page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
-            )
+            chunk_id: (text or "", _ours(meta), [float(x) for x in emb])
+            for chunk_id, text, meta, emb in zip(page["ids"], texts, metas, vectors, strict=True)
         }
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -352,11 +383,11 @@ class KnowledgeStore:
 
     def add_sentences(self, sentences: Sequence[StoredSentence]) -> None:
         """Insert or replace headings/sentences."""
-        self._connect()
+        _, collection = self._side()
         for start in range(0, len(sentences), _PAGE):
             page = sentences[start : start + _PAGE]
             self._upsert(
-                self._sentences,
+                collection,
                 "write sentences",
                 [s.id for s in page],
                 [s.text for s in page],
@@ -366,40 +397,43 @@ class KnowledgeStore:
 
     def delete_sentences(self, chunk_ids: Sequence[str]) -> None:
         """Remove every heading/sentence of the given chunks."""
-        self._connect()
+        _, collection = self._side()
         chunk_ids = list(chunk_ids)
         for start in range(0, len(chunk_ids), 500):
             part = chunk_ids[start : start + 500]
             with self._guard("delete sentences"):
-                self._sentences.delete(where={"chunk_id": {"$in": part}})
+                collection.delete(where=_of_chunks(part))
 
     def iter_sentences(
         self, chunk_ids: Sequence[str] | None = None, include_embeddings: bool = True
     ) -> Iterator[StoredSentence]:
         """Headings and sentences (of the given chunks, or all), paged; without embeddings,
         only what identifies them (text and vector empty)."""
-        self._connect()
-        include = ["metadatas"] + (["documents", "embeddings"] if include_embeddings else [])
-        where = {"chunk_id": {"$in": list(chunk_ids)}} if chunk_ids is not None else None
+        _, collection = self._side()
+        include: Include = ["metadatas"]
+        if include_embeddings:
+            include += ["documents", "embeddings"]
+        where = _of_chunks(chunk_ids) if chunk_ids is not None else None
         if chunk_ids is not None and not chunk_ids:
             return
         offset = 0
         while True:
             with self._guard("read sentences"):
-                page = self._sentences.get(
+                page = collection.get(
                     where=where, include=include, limit=_PAGE, offset=offset
                 )
             ids = page["ids"]
             if not ids:
                 return
-            vectors = page.get("embeddings")
+            # A numpy array (embedded Chroma) or lists (a server); rows are used as they come.
+            vectors: Any = page.get("embeddings")
             if vectors is None:
                 vectors = [[]] * len(ids)
             for sentence_id, text, meta, vector in zip(
                 ids, page.get("documents") or [""] * len(ids), page["metadatas"] or [], vectors,
                 strict=False,
             ):
-                meta = meta or {}
+                meta = _ours(meta)
                 yield StoredSentence(
                     sentence_id,
                     str(meta.get("chunk_id", "")),
@@ -421,12 +455,13 @@ class KnowledgeStore:
         collection = self._connect()
         try:
             result = collection.query(
-                query_embeddings=[list(embedding)], n_results=k, include=["distances"]
+                query_embeddings=_vectors([embedding]), n_results=k, include=["distances"]
             )
         except Exception as exc:
             if self.remote:
                 self._collection = None
             raise StoreUnavailable(f"vector store query failed ({_describe(exc)})") from exc
         ids = result["ids"][0] if result["ids"] else []
-        distances = result["distances"][0] if result.get("distances") else []
+        found = result.get("distances")
+        distances = found[0] if found else []
         return [Hit(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=False)]

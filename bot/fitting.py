@@ -86,7 +86,7 @@ def fit_rank(assistants: dict[str, Assistant], questions: Sequence[Question]) ->
     for q, _, retrieval in _retrievals(assistants, questions, in_scope_only=True):
         cands = [c for c in retrieval.candidates if c.features is not None]
         y = np.asarray([c.topic in q.topics for c in cands], dtype=float)
-        x = np.asarray([c.features.vector() for c in cands])  # type: ignore[union-attr]
+        x = np.asarray([c.features.vector() for c in cands])  # type: ignore[union-attr]  # cands all have features (filtered above)
         groups.append((x, y))
     print(f"rank model: {len(groups)} questions")
     return fit_listwise(groups, l2=L2 * 0.01)

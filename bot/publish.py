@@ -21,6 +21,7 @@ admin page or sent to the Telegram bot, an FAQ saved from a hand-off, an undo â€
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -180,7 +181,7 @@ class Publisher:
                 continue  # another process is working on it
             job = self._new_job("resume", change.path, change.by, "resume")
             job.change = change.to_dict()
-            jobs.append(self._submit(job, lambda j, c=change: self._resume(j, c), force=True))
+            jobs.append(self._submit(job, functools.partial(self._resume, change=change), force=True))
             logger.info("resuming interrupted change id=%s action=%s", change.id, change.action)
         return jobs
 
@@ -378,15 +379,17 @@ class Publisher:
                 job.end("failed", f"{change.path} changed since it was published; not undone")
                 return
             backup = self.log.backups / change.backup if change.backup else None
-            restores = backup is not None and backup.exists()
+            if backup is not None and not backup.exists():
+                backup = None
+            restores = backup is not None
             undo = Change.new(
-                "undo", change.path, file_hash(backup) if restores else "", job.by,
+                "undo", change.path, file_hash(backup) if backup is not None else "", job.by,
                 undoes=change.id,
             )  # fmt: skip
             undo.backup = self.log.backup_path(undo, target.name).name
             self.log.begin(undo)
             os.replace(target, self.log.backups / undo.backup)  # kept, never destroyed
-            if restores:
+            if backup is not None:
                 os.replace(backup, target)
         job.change = change.to_dict()
         self._finish_undo(job, undo, target, restores)

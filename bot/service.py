@@ -21,6 +21,7 @@ import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import uvicorn
 
@@ -54,7 +55,7 @@ class DataDirLock:
     """An exclusive flock on DATA_DIR/service.lock, holding the service's pid and address."""
 
     path: Path
-    handle: object | None = None
+    handle: IO[str] | None = None
 
     @classmethod
     def acquire(cls, path: Path, host: str, port: int) -> DataDirLock:
@@ -82,9 +83,9 @@ class DataDirLock:
         """Drop the lock (also dropped by the kernel if the process dies)."""
         if self.handle is not None:
             with contextlib.suppress(OSError):
-                self.handle.truncate(0)  # type: ignore[attr-defined]
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
-                self.handle.close()  # type: ignore[attr-defined]
+                self.handle.truncate(0)
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+                self.handle.close()
             self.handle = None
 
 
@@ -125,7 +126,7 @@ async def _prepare_when_reachable(prepare) -> None:
 def uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:
     """How the service runs its app under uvicorn (tests start the same configuration)."""
     return uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,  # type: ignore[arg-type]  # any ASGI app; uvicorn types it with private protocols
         host=settings.host,
         port=settings.port,
         log_config=None,

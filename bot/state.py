@@ -15,6 +15,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -38,7 +39,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from bot.errors import StoreUnavailable
@@ -137,6 +138,13 @@ SCHEMA_LOCK_KEY = 0x55_48_43_4D  # "SHCM"
 def utcnow() -> dt.datetime:
     """Timezone-aware now (UTC)."""
     return dt.datetime.now(dt.UTC)
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT added."""
+    key = result.inserted_primary_key
+    assert key is not None  # set for every single-row INSERT
+    return int(key[0])
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -267,7 +275,7 @@ def _row_to_handoff(row) -> Handoff:
         contact=row.contact,
         status=row.status,
         staff_thread_id=row.staff_thread_id,
-        created_at=_utc(row.created_at),  # type: ignore[arg-type]
+        created_at=_utc(row.created_at),  # type: ignore[arg-type]  # NOT NULL: never None
     )
 
 
@@ -369,7 +377,7 @@ class StateStore:
                     created_at=utcnow(),
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _inserted_id(result)
 
     def question(self, question_id: int, conversation: str) -> dict[str, object] | None:
         """A logged question, only if it belongs to ``conversation``."""
@@ -420,7 +428,7 @@ class StateStore:
                             **values,
                         )
                     )
-                    return int(result.inserted_primary_key[0])
+                    return _inserted_id(result)
             except IntegrityError:
                 continue  # a concurrent vote inserted first: replace it on the second pass
         raise RuntimeError("feedback could not be stored")  # unreachable in practice
@@ -481,7 +489,7 @@ class StateStore:
                         created_at=utcnow(),
                     )
                 )
-                handoff_id = int(result.inserted_primary_key[0])
+                handoff_id = _inserted_id(result)
         except IntegrityError:
             # Another request or replica opened one for this conversation a moment ago.
             existing = self.open_handoff_for(conversation)

@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint eval bench hadolint browser servers image-check clean
+.PHONY: run test test-fast typecheck lint eval bench hadolint browser servers image-check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -24,6 +24,7 @@ run: $(STAMP)
 ## test: set up, then run lint, the Dockerfile check, the whole test suite and the quality gates
 test: $(STAMP) browser servers
 	$(VENV)/bin/ruff check bot tests benchmarks ingest.py
+	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 	@# The suite runs with the network cut (a new network namespace holding only loopback)
 	@# wherever the machine allows it: a download or an outbound connection fails the run.
@@ -38,11 +39,16 @@ test: $(STAMP) browser servers
 	@# the regression floors in bot/evaluation.py.
 	$(PY) -m bot eval --split heldout --gate --data-dir $$(mktemp -d)
 
-## test-fast: lint and the tests that need no model, no browser and no server
+## test-fast: lint, type check and the tests that need no model, no browser and no server
 ## (tests/unit and the plumbing tests; marked in tests/conftest.py). Under a minute.
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check bot tests benchmarks ingest.py
+	$(VENV)/bin/mypy
 	BOT_FAST_TIER=1 $(PY) -m pytest -q -m "not slow and not browser and not server"
+
+## typecheck: mypy as configured in pyproject.toml (strict on bot/rag)
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 # Debian's Chromium for the widget's browser tests (Playwright never downloads a browser),
 # and CJK fonts so the screenshot artifacts show Korean and Japanese text.
@@ -71,4 +77,4 @@ image-check:
 	bash deploy/image-check.sh
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache

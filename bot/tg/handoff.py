@@ -470,6 +470,11 @@ def handoff_card(handoff: Handoff, who: str, forum: bool) -> list[str]:
     return blocks
 
 
+def _number(value: object) -> float:
+    """A stored score: a number, else 0 (older records and hand-written JSON)."""
+    return float(value) if isinstance(value, int | float | str) and value != "" else 0.0
+
+
 def source_from_dict(data: dict[str, object]) -> Source:
     """A Source from its stored JSON form."""
     return Source(
@@ -477,7 +482,7 @@ def source_from_dict(data: dict[str, object]) -> Source:
         source=str(data.get("source", "")),
         section=str(data.get("section", "")),
         snippet="",
-        score=float(data.get("score", 0.0) or 0.0),  # type: ignore[arg-type]
+        score=_number(data.get("score")),
         language=str(data.get("language", "")),
         last_verified=str(data.get("last_verified", "")),
         origin=str(data.get("origin", "")),

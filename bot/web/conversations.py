@@ -63,7 +63,9 @@ class ConversationIds:
 
     def resolve(self, conversation_id: str | None) -> str:
         """``conversation_id`` if this server issued it, else a fresh one."""
-        return conversation_id if self.valid(conversation_id) else self.issue()  # type: ignore[return-value]
+        if conversation_id is not None and self.valid(conversation_id):
+            return conversation_id
+        return self.issue()
 
 
 def load_key(secret: str | None, data_dir: Path) -> bytes:

@@ -304,13 +304,35 @@ _DATE = re.compile(
     r"|tháng\s*\d|năm\s*\d",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
-# Dates and years, taken out before looking for a quantity: "how many?" is not answered by
-# "since 2004" ("1,060 companies", "23,659 m²", "7 pairs" answer it).
-_NOT_QUANTITY = re.compile(
-    r"ngày\s*\d{1,2}|tháng\s*\d{1,2}|năm\s*\d{4}|(?:1[89]|20)\d\d\s*[년年]|\d{1,2}\s*일|" + _DATE.pattern + "|"
-    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*",
-    re.IGNORECASE,
+# A quantity ("1,060 companies", "23,659 m²", "7 pairs") answers "how many?"; a year or a day of
+# a date does not ("since 2004", "2022년 8월 3일", "tháng 8 năm 2022", "3 August 2022").
+_NUMBER = re.compile(r"\d[\d,.]*")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_MONTH = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?", re.IGNORECASE)
+_DATE_UNITS = ("월", "月", "일", "日")  # "7년", "7年" are durations: quantities
+_VI_DATE_WORDS = ("tháng", "ngày", "năm")
+
+
+def _states_quantity(sentence: str) -> bool:
+    for match in _NUMBER.finditer(sentence):
+        digits = match.group(0).rstrip(".,")
+        if _YEAR.fullmatch(digits):
+            continue
+        after = sentence[match.end() : match.end() + 12].lstrip()
+        before = sentence[max(0, match.start() - 12) : match.start()].rstrip().lower()
+        if after.startswith(_DATE_UNITS) or before.endswith(_VI_DATE_WORDS):
+            continue
+        if len(digits) <= 2 and (
+            _MONTH.match(after) or any(before.endswith(m) for m in _MONTH_NAMES)
+        ):
+            continue
+        return True
+    return False
+
+
+_MONTH_NAMES = tuple(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _BARE_REPLY = re.compile(
     r"^(?:no|yes|not quite|아닙니다|아니요|아니오|네|예|그렇습니다|không|có|đúng|không phải|いいえ|はい|違います)"
@@ -352,7 +374,7 @@ def question_kind(question: str) -> str:
 def states_kind(sentence: str, kind: str) -> bool:
     """Whether a sentence contains the kind of fact asked for (a number, a date)."""
     if kind == "number":
-        return bool(_DIGIT.search(_NOT_QUANTITY.sub(" ", sentence)))
+        return _states_quantity(sentence)
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "who":

@@ -227,15 +227,20 @@ def test_sigterm_keeps_an_in_flight_upload_and_the_next_start_indexes_it(tmp_pat
     service = start(data, port, KNOWLEDGE_DIR=str(knowledge))
     try:
         wait_healthy(port, service)
+        # The resumed job is what staff watch: "done" once the document is indexed and the
+        # retriever has it (the source list alone shows it a moment before answers can use it).
         end = time.monotonic() + 180
-        while "uploads/desk.md" not in {d["source"] for d in admin_get(port, "/api/admin/sources")}:
+        while True:
+            resumed = [j for j in admin_get(port, "/api/admin/jobs") if j["kind"] == "resume"]
+            if resumed and resumed[0]["state"] in ("done", "failed"):
+                break
             assert time.monotonic() < end, "the interrupted upload was never indexed"
             time.sleep(0.2)  # polling another process's state, not synchronisation
+        assert resumed[0]["state"] == "done" and resumed[0]["source"] == "uploads/desk.md"
+        assert "uploads/desk.md" in {d["source"] for d in admin_get(port, "/api/admin/sources")}
         answer = ask(port, "Can I rent a single desk?")
         assert answer["sources"][0]["source"] == "uploads/desk.md"
         assert answer["sources"][0]["origin"] == "upload"
-        [resumed] = [j for j in admin_get(port, "/api/admin/jobs") if j["kind"] == "resume"]
-        assert resumed["state"] == "done" and resumed["source"] == "uploads/desk.md"
     finally:
         service.send_signal(signal.SIGTERM)
         output, _ = service.communicate(timeout=90)

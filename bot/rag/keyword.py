@@ -292,12 +292,12 @@ class KeywordIndex:
             if len(word) == 3:
                 # "teh" → "the", "wat" → "what"; not "pho" → "who" ("cua", "gom": Vietnamese
                 # typed without diacritics are not typos at all).
-                swapped = {
+                near = {
                     q
                     for q in _QUESTION_WORDS
                     if english and (sorted(q) == sorted(word) or word in _deletes(q))
                 }
-                return next(iter(swapped)) if len(swapped) == 1 else word
+                return next(iter(near)) if len(near) == 1 else word
             corpus = nearby(word, self._by_delete) if len(word) >= 4 else set()
             if len(word) == 4:
                 # Too many short words are one edit apart ("bank"/"back"): in English only a

@@ -322,18 +322,13 @@ def _states_quantity(sentence: str) -> bool:
         before = sentence[max(0, match.start() - 12) : match.start()].rstrip().lower()
         if after.startswith(_DATE_UNITS) or before.endswith(_VI_DATE_WORDS):
             continue
-        if len(digits) <= 2 and (
-            _MONTH.match(after) or any(before.endswith(m) for m in _MONTH_NAMES)
-        ):
-            continue
+        last_word = before.rsplit(None, 1)[-1] if before else ""
+        if len(digits) <= 2 and (_MONTH.match(after) or _MONTH.fullmatch(last_word)):
+            continue  # "3 August", "August 3"
         return True
     return False
 
 
-_MONTH_NAMES = tuple(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
 _BARE_REPLY = re.compile(
     r"^(?:no|yes|not quite|아닙니다|아니요|아니오|네|예|그렇습니다|không|có|đúng|không phải|いいえ|はい|違います)"
     r"\s*[.,!。、！]?\s*$",

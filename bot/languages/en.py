@@ -23,6 +23,10 @@ LANGUAGE = Language(
         "(No English document covers this; the answer is taken from a {lang} document.)"
     ),
     question_words=r"\b(?:what|where|when|who|whom|whose|how|why|which)\b",
+    request_words=(
+        r"\b(?:tell|show|give|send) (?:me|us)\b|\b(?:explain|describe|list)\b|"
+        r"\b(?:i|we)(?:'d| would) like to know\b|\b(?:i|we) (?:want|need) to know\b"
+    ),
     question_cues={
         "number": r"\bhow (?:many|much|big|large|long|far)\b|\b(?:size|area|number of|percent|rate|figures?|amount)\b",
         "date": r"\bwhen\b|\bwhat (?:year|date|day|time)\b|\bdeadline\b|\bsince when\b|\buntil\b",
@@ -32,7 +36,7 @@ LANGUAGE = Language(
     smalltalk_phrases={
         "greeting": (
             # "Hi Seoul" is a programme name, not a greeting.
-            r"\b(?:hi(?![\s-]*seoul)|hello|hey|hiya|howdy|greetings|yo)\b(?: there)?",
+            r"\b(?:hi(?![\s-]*seoul)|hello|hey|hiya|howdy|greetings|yo)\b(?![-‐]\w)(?: there)?",
             r"\bgood (?:morning|afternoon|evening|day)\b",
         ),
         "thanks": (

@@ -24,6 +24,7 @@ LANGUAGE = Language(
     unavailable="일시적으로 답변할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     other_language_note="(한국어 문서에는 이 내용이 없어 {lang} 문서에서 가져온 답변입니다.)",
     question_words=r"뭐|무엇|무슨|어디|언제|누구|누가|얼마|몇|어떻게|어떤|어느|왜",
+    request_words=r"알려|가르쳐|설명해|소개해|궁금",
     question_cues={
         "number": r"몇|얼마|규모|면적|넓이|넓[어은나]|크기|개수|인원|비율|금액|수치",
         "date": r"언제|몇\s*년|몇\s*월|날짜|연도|일정|기한|마감|까지",
@@ -36,8 +37,9 @@ LANGUAGE = Language(
             r"안녕",
             r"반갑습니다",
             r"반가워요?",
-            r"하이(?!\s*서울)",  # "하이서울" is a programme name, not a greeting
-            r"헬로",
+            # "하이서울" is a programme name, "하이테크" a word: neither is a greeting
+            r"하이(?!\s*서울)(?![가-힣])",
+            r"헬로(?![가-힣])",
             r"ㅎㅇ",
         ),
         "thanks": (

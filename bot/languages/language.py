@@ -22,6 +22,8 @@ class Language:
     unavailable: str  # the assistant cannot answer right now
     other_language_note: str  # the answer comes from a document in language {lang}
     question_words: str  # regex: any question word ("where", "어디", "ở đâu", "どこ")
+    # regex: a request phrased as an instruction ("tell me about …", "알려주세요", "教えて")
+    request_words: str
     question_cues: Mapping[str, str]  # regex per kind of fact asked: number, date, who, where
     smalltalk_phrases: Mapping[str, tuple[str, ...]]  # regexes per intent (lower-cased text)
     smalltalk_replies: Mapping[str, str]

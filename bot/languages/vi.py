@@ -25,6 +25,10 @@ LANGUAGE = Language(
         "(Không có tài liệu tiếng Việt về nội dung này; câu trả lời lấy từ tài liệu {lang}.)"
     ),
     question_words=r"\bgì\b|\bđâu\b|\bnào\b|\bai\b|bao nhiêu|bao giờ|\bsao\b|thế nào|\bmấy\b",
+    request_words=(
+        r"\bcho (?:tôi|mình|em|tớ|tui) (?:biết|hỏi)\b|\bgiới thiệu\b|\bgiải thích\b|"
+        r"\bkể (?:cho|về)\b|\bmuốn biết\b"
+    ),
     question_cues={
         "number": r"bao nhiêu|mấy|diện tích|rộng|quy mô|số lượng|tỷ lệ|bao xa",
         "date": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|thời hạn|hạn chót|từ năm|đến khi",

@@ -42,13 +42,19 @@ _FILLER = frozenset(
 
 # The same words as keyword tokens, for scripts without spaces ("このチャットでは").
 _FILLER_TOKENS = frozenset(t for word in _FILLER for t in tokenize(word, drop_stopwords=False))
-# Every phrase compiled once, capability first (it may contain a greeting word).
+# Punctuation and spaces a greeting may follow or be followed by.
+_PUNCT = r"[\s,.!?~。、！？]*"
+# Every phrase compiled once, capability first (it may contain a greeting word). A greeting
+# counts only where a message opens with it: "hi" inside "Tell me about Saigon Hi-Tech Park"
+# greets nobody.
 _COMPILED = [
-    (intent, re.compile(pattern))
+    (intent, re.compile(rf"^{_PUNCT}(?:{pattern})" if intent == "greeting" else pattern))
     for intent in ("capability", "thanks", "greeting")
     for patterns in _PHRASES[intent].values()
     for pattern in patterns
 ]
+# A request worded as an instruction ("tell me about …", "알려주세요", "教えて") asks too.
+_REQUESTS = re.compile("|".join(lang.request_words for lang in LANGUAGES), re.IGNORECASE)
 # A greeting or thanks opening a question ("안녕하세요, 주소가 …"), with its punctuation.
 _LEADING = [
     re.compile(rf"^\s*(?:{pattern})[\s,.!~。、！]*")
@@ -98,10 +104,14 @@ def classify(message: str) -> SmallTalk | None:
     text = unicodedata.normalize("NFC", message).lower()
     found: list[str] = []
     rest = text
-    for intent, pattern in _COMPILED:
-        rest, count = pattern.subn(" ", rest)
-        if count and intent not in found:
-            found.append(intent)
+    changed = True
+    while changed:  # "hello, good morning!": greetings one after another all open it
+        changed = False
+        for intent, pattern in _COMPILED:
+            rest, count = pattern.subn(" ", rest)
+            if count and intent not in found:
+                found.append(intent)
+            changed = changed or (count > 0 and intent == "greeting")
     if not found:
         return None
     left = [t for t in tokenize(rest) if t not in _FILLER_TOKENS]
@@ -144,8 +154,9 @@ class IntentMatcher:
 
 
 def asks(text: str) -> bool:
-    """Whether text asks something: a question mark or a question word in any language."""
-    return "?" in text or "？" in text or bool(WH_WORDS.search(text))
+    """Whether text asks something: a question mark, a question word or a request ("tell me
+    about …") in any language."""
+    return "?" in text or "？" in text or bool(WH_WORDS.search(text) or _REQUESTS.search(text))
 
 
 def _strip_greeting(text: str) -> str:

@@ -78,6 +78,9 @@ def test_small_talk_is_recognised_in_four_languages(message: str, intent: str) -
     [
         ("안녕하세요, 허브 주소가 어떻게 되나요?", "허브 주소가 어떻게 되나요?"),
         ("hello, fee?", "fee?"),
+        ("hi, tell me about the hub", "tell me about the hub"),
+        ("Xin chào, cho tôi hỏi địa chỉ hub", "cho tôi hỏi địa chỉ hub"),
+        ("안녕하세요 반갑습니다, 하이테크파크 알려주세요", "하이테크파크 알려주세요"),
     ],
 )
 def test_a_greeting_before_a_question_is_dropped(message: str, remainder: str) -> None:
@@ -86,7 +89,18 @@ def test_a_greeting_before_a_question_is_dropped(message: str, remainder: str) -
 
 
 @pytest.mark.parametrize(
-    "message", ["Hi Seoul Friends?", "하이서울 브랜드는 뭐예요?", "Where is the hub?", "help with my visa"]
+    "message",
+    [
+        "Hi Seoul Friends?",
+        "하이서울 브랜드는 뭐예요?",
+        "Where is the hub?",
+        "help with my visa",
+        # a greeting word inside another word, or not opening the message, greets nobody
+        "Tell me about the Samsung complex in Saigon Hi-Tech Park",
+        "Hi-Tech Park?",
+        "사이공 하이테크파크 면적",
+        "I just wanted to say hello to the team, who runs the hub",
+    ],
 )
 def test_questions_are_not_small_talk(message: str) -> None:
     assert smalltalk.classify(message) is None

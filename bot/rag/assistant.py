@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -38,7 +39,7 @@ from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.rag.scoring import DecisionFeatures, Scorer, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
-from bot.rag.text import detect_language, split_question, strip_diacritics, tokenize
+from bot.rag.text import count_words, detect_language, split_question, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -281,9 +282,11 @@ class Assistant:
             text = talk.remainder  # "안녕하세요, 주소가 …" → the question without the greeting
         generator = self.generator
         query = generator.standalone(text, conversation) if generator else text
+        follow_up = False
         try:
             completed = self._resolve(text, conversation) if generator is None else text
             if completed != text:
+                follow_up = True
                 # A follow-up that lacks its subject: asked about the previous turn's subject
                 # (one question: the subject in brackets is not a second one).
                 query = completed
@@ -317,7 +320,7 @@ class Assistant:
             return declined
         if len(parts) > 1:
             return self._combined(parts, lang)
-        extractive = self._extractive(retrieval, lang, value)
+        extractive = self._extractive(retrieval, lang, value, text if follow_up else None)
         if generator is None:
             return extractive
         result = self._generative(generator, query, retrieval, lang, value, on_token)
@@ -365,8 +368,7 @@ class Assistant:
         proper = [w.lower() for w in PROPER_NAME.findall(rest)]
         if not forms and proper and self.retriever.unseen_share(proper) > 0:
             return question
-        words = {strip_diacritics(t) for t in tokens}
-        return resolve(question, forms, len(words), previous, detect_language(question))
+        return resolve(question, forms, count_words(tokens), previous, detect_language(question))
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
         """Remember what this turn was about: the names in the question as searched (so a
@@ -422,10 +424,16 @@ class Assistant:
         )
 
     def _lead_and_details(
-        self, retrieval: Retrieval, chosen: Candidate, lang: str, budget: int
+        self,
+        retrieval: Retrieval,
+        chosen: Candidate,
+        lang: str,
+        budget: int,
+        asked: str | None = None,
     ) -> tuple[str, str]:
-        sentences = self.retriever.sentences(retrieval, chosen)
-        lead, rest = choose_lead(sentences, retrieval, self.scorer, lead_budget(lang))
+        focus = self._asked_now(retrieval, asked, lang)
+        sentences = self.retriever.sentences(focus, chosen)
+        lead, rest = choose_lead(sentences, focus, self.scorer, lead_budget(lang))
         details = join_sentences(rest)
         second = self._second_passage(retrieval, chosen)
         if second is not None:
@@ -433,11 +441,28 @@ class Assistant:
         lead_text = join_sentences(lead)
         return lead_text, trim_to(details, max(budget - len(lead_text), 0))
 
-    def _extractive(self, retrieval: Retrieval, lang: str, value: float) -> Answer:
-        """The answer quoted from the best passage, its most relevant sentences first (no LLM)."""
+    def _asked_now(self, retrieval: Retrieval, asked: str | None, lang: str) -> Retrieval:
+        """What the lead answers: for a follow-up completed with the previous turn's subject
+        ("몇 쌍이요? (2019 pilot …)"), the words typed now — the subject found the passage,
+        but the previous question's words would pick its sentence again."""
+        if not asked:
+            return retrieval
+        try:
+            vector = self.retriever.embed(asked, lang)
+        except StoreUnavailable:
+            return retrieval
+        return dataclasses.replace(
+            retrieval, question=asked, query_vector=vector, query_tokens=tokenize(asked)
+        )
+
+    def _extractive(
+        self, retrieval: Retrieval, lang: str, value: float, asked: str | None = None
+    ) -> Answer:
+        """The answer quoted from the best passage, its most relevant sentences first (no LLM).
+        ``asked``: a follow-up's own words, when ``retrieval`` searched it completed."""
         chosen = self._choose(retrieval, lang)
         lead, details = self._lead_and_details(
-            retrieval, chosen, lang, self.settings.answer_max_chars
+            retrieval, chosen, lang, self.settings.answer_max_chars, asked
         )
         note = self._language_note(chosen, lang)
         sources = [to_source(chosen)]

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.languages import LANGUAGES
+from bot.rag.text import WH_WORDS
 
 MAX_CONVERSATIONS = 10_000
 MAX_AGE_SECONDS = 3600.0
@@ -34,6 +35,13 @@ _POINTS_BACK = re.compile(
     r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
     r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"
     r"それ|そこ|その|あれ|あそこ|こちら|では",
+    re.IGNORECASE,
+)
+# "there" as a place already named: "What time did the mayor go there?" names the mayor, and
+# still asks about the previous turn's place.
+_THERE = re.compile(
+    r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|거기|그곳|그 곳|"
+    r"\b(?:ở|tại|đến|tới) (?:đó|đấy)\b|そこ|あそこ",
     re.IGNORECASE,
 )
 # "And HUTECH?" / "HUTECH은요?" / "còn HUTECH?" / "HUTECHは?": a new subject, same question.
@@ -127,17 +135,26 @@ def resolve(
         return question
     if not names:
         # Korean, Japanese and Vietnamese drop the subject ("rộng bao nhiêu?"); English points
-        # back ("How big is it?"). A previous turn without a programme name lends its own
-        # words, but only to a question too short to have a subject ("몇 쌍이요?").
-        short = content_tokens <= SHORT_QUESTION_TOKENS and language in PRO_DROP
+        # back ("How big is it?") or asks one word ("since when?"). A previous turn without a
+        # programme name lends its own words ("몇 쌍이요?" after "the 2019 pilot pairing").
+        if language in PRO_DROP:
+            short = content_tokens <= SHORT_QUESTION_TOKENS
+        else:  # "when?", "since when?" — but "visa?" is a new question, not a follow-up
+            short = content_tokens == 0 or (content_tokens == 1 and bool(WH_WORDS.search(question)))
         points_back = content_tokens <= SHORT_QUESTION_TOKENS * 3 and bool(
             _POINTS_BACK.search(question) or _WHAT_ABOUT.search(question)
         )
-        if previous.subject and (short or points_back):
-            return f"{question} ({previous.subject})"
-        if previous.topic_words and short:
-            return f"{question} ({previous.topic_words})"
+        subject = previous.subject or previous.topic_words
+        if subject and (short or points_back):
+            return f"{question} ({subject})"
         return question
     if content_tokens <= 1 and _WHAT_ABOUT.search(question) and previous.predicate:
         return f"{previous.predicate} ({' '.join(names)})"
+    if (
+        previous.subject
+        and content_tokens <= SHORT_QUESTION_TOKENS * 2
+        and _THERE.search(question)
+        and not any(name.lower() in previous.subject.lower() for name in names)
+    ):
+        return f"{question} ({previous.subject})"
     return question

@@ -158,6 +158,30 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+def count_words(tokens: list[str]) -> int:
+    """How many content words keyword tokens stand for: a chain of CJK bigrams is one word
+    ("キャンパス" → キャ, ャン, ンパ, パス), a Vietnamese syllable and its plain form are one,
+    word pairs ("a_b") and question words ("mấy", "몇") none."""
+    seen: set[str] = set()
+    words = 0
+    previous = ""
+    for token in tokens:
+        plain = strip_diacritics(token)
+        if "_" in token or plain in seen:
+            previous = token
+            continue
+        seen.add(plain)
+        asks = bool(WH_WORDS.fullmatch(token))
+        continues = (
+            len(token) == 2 and len(previous) == 2 and not token.isascii()
+            and previous[-1] == token[0]
+        )  # fmt: skip
+        previous = token
+        if not (asks or continues):
+            words += 1
+    return words
+
+
 def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
     """Keyword tokens for BM25: CJK bigrams, Latin words, Vietnamese syllable bigrams."""
     text = unicodedata.normalize("NFC", text).lower()
@@ -300,7 +324,7 @@ _STATES_WHERE = re.compile(
 )
 WH_WORDS = re.compile("|".join(lang.question_words for lang in LANGUAGES), re.IGNORECASE)
 _DATE = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|\d{1,2}\s*(?:월|日|月)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"(?<![\d,.])(?:1[89]|20)\d\d(?![\d,.]\d|\d)|\d{1,2}\s*(?:월|日|月)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|tháng\s*\d|năm\s*\d",
     re.IGNORECASE,
 )
@@ -366,8 +390,43 @@ def question_kind(question: str) -> str:
     return "other"
 
 
+# A parenthesis that cites where a fact comes from, not a fact: "(Hankook Ilbo, 4 August 2022)",
+# "(khoahocphattrien.vn; sromost.gov.vn news 1117)", "(2026년 11월 확인)". Its dates and
+# article numbers do not answer "when?" or "how many?".
+_PARENTHESIS = re.compile(r"[(（]([^()（）]*)[)）]")
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|net|org|vn|kr|jp|io)\b", re.IGNORECASE)
+_ARTICLE_ID = re.compile(r"\d{6,}|=\s*\d|\bno\.\s*\d|\bnews \d|\bpost\d|\barticle\b", re.IGNORECASE)
+_CHECKED = re.compile(r"\bchecked\b|확인|確認|kiểm tra", re.IGNORECASE)
+_SOURCE_AND_DATE = re.compile(r"^[^\d,、]{2,40}[,、]\s*(?P<date>.+)$")
+
+
+def _cites(part: str) -> bool:
+    items = [item.strip() for item in re.split(r"[;；]", part) if item.strip()]
+    found = False
+    for item in items:
+        dated = _SOURCE_AND_DATE.match(item)
+        if (
+            _DOMAIN.search(item)
+            or _ARTICLE_ID.search(item)
+            or _CHECKED.search(item)
+            or (dated and _DATE.search(dated.group("date")))
+        ):
+            found = True
+        elif any(ch.isdigit() for ch in item) or len(item) > 40:
+            return False  # "(KRW 23.1 bn)", "(tháng 8 năm 2022)": a fact
+    return found
+
+
+def without_citations(sentence: str) -> str:
+    """The sentence without its source citations in parentheses (see _cites)."""
+    return _PARENTHESIS.sub(lambda m: " " if _cites(m.group(1)) else m.group(0), sentence)
+
+
 def states_kind(sentence: str, kind: str) -> bool:
-    """Whether a sentence contains the kind of fact asked for (a number, a date)."""
+    """Whether a sentence contains the kind of fact asked for (a number, a date) — outside
+    the parentheses that cite its source."""
+    if kind in ("number", "date"):
+        sentence = without_citations(sentence)
     if kind == "number":
         return _states_quantity(sentence)
     if kind == "date":

@@ -134,6 +134,27 @@ def test_follow_up_takes_the_previous_subject_and_memory_stays_per_conversation(
     assert len(memory) == 2
 
 
+def test_follow_ups_that_ask_one_word_or_point_to_a_place_take_the_previous_subject() -> None:
+    memory = ConversationMemory()
+    memory.remember("c", "What is the Hi Seoul brand SME programme?", ["Hi Seoul"])
+    previous = memory.last("c")
+    # English asks "since when?" with one word and a question word
+    assert resolve("since when?", [], 1, previous) == "since when? (Hi Seoul)"
+    # …but one word without a question word is a new question
+    assert resolve("visa?", [], 1, previous) == "visa?"
+    # a new name with "there" still asks about the previous place
+    memory.remember("d", "サムスンのSEHCってどんなところ？", ["SEHC"])
+    assert resolve("市長はそこに何時に行ったの？", ["市長"], 3, memory.last("d")).endswith("(SEHC)")
+    assert resolve("When was HUTECH founded?", ["HUTECH"], 2, memory.last("d")) == (
+        "When was HUTECH founded?"
+    )
+    # a turn without names lends its words to a question pointing back at it
+    memory.remember("e", "Tell me about the original hub in Mapo", [], "the original hub in Mapo")
+    assert resolve("and the size of that one?", [], 2, memory.last("e")).endswith(
+        "(the original hub in Mapo)"
+    )
+
+
 def test_what_about_keeps_the_predicate() -> None:
     memory = ConversationMemory()
     memory.remember("c", "When was VNU-HCM founded?", ["VNU-HCM"])

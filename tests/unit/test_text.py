@@ -195,3 +195,43 @@ def test_split_question_parts_need_two_keywords_each() -> None:
     ]
     # "Where?" alone has no keywords: it stays with its neighbour.
     assert split_question("Where? The incubator office") == ["Where? The incubator office"]
+
+
+# --- what a sentence states, and how much a question says ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "states"),
+    [
+        # a source citation's date or article number is not the fact asked for
+        ("The space is a private office (Kukmin Ilbo, 4 August 2022).", "date", False),
+        ("스타트업 7쌍이 매칭됐습니다(khoahocphattrien.vn; sromost.gov.vn news 1117).", "number", True),
+        ("시범 사업이었습니다(sromost.gov.vn news 1117).", "number", False),
+        ("연락처는 공개되지 않았습니다(2026년 11월 확인).", "date", False),
+        ("It opened in May 2021 (Hankook Ilbo, 16 May 2021).", "date", True),
+        # a fact in parentheses still counts
+        ("Revenue reached KRW 23.1 bn (KRW 23.1 bn).", "number", True),
+        ("空間は提供されました(2022年8月)。", "date", True),
+        # Korean and Japanese years carry a unit right after the digits
+        ("하이서울 브랜드 기업 제도는 2004년부터 운영됐습니다.", "date", True),
+        ("SEHCは2016年から稼働しています。", "date", True),
+        ("article 20240416500050", "date", False),
+    ],
+)
+def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -> None:
+    assert text.states_kind(sentence, kind) is states
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("キャンパスはどこにあるの？", 1),  # one katakana word, four bigrams
+        ("면적은요?", 1),
+        ("몇 쌍이나 매칭됐어요?", 2),
+        ("ký hôm nào, mấy giờ?", 3),  # "mấy" asks; plain forms and pairs add nothing
+        ("since when?", 1),
+        ("What is the Hi Seoul brand SME programme?", 5),
+    ],
+)
+def test_count_words(question: str, words: int) -> None:
+    assert text.count_words(tokenize(question)) == words

@@ -556,6 +556,9 @@ class Assistant:
                 # as good on the language-neutral evidence: how far it stands out, and words
                 and max(c.dense_lift, c.heading_lift) >= lift - LANGUAGE_SWITCH_LIFT
                 and c.coverage >= best.coverage
+                # and nearly as likely to answer: a passage ranked well below the best is
+                # not an answer because it is in the founder's language
+                and c.score >= best.score - LANGUAGE_SWITCH_RANK
             ]
             if near:
                 best = max(near, key=lambda c: c.score)
@@ -580,6 +583,8 @@ PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 # How much less a runner-up topic's passage in the question's language may stand out (cosine
 # above its language's median) and still answer instead of a best topic with no such document.
 LANGUAGE_SWITCH_LIFT = 0.01
+# How far (rank logit) below the best topic's passage that runner-up may rank.
+LANGUAGE_SWITCH_RANK = 1.0
 # "the hub" in any language: a question naming it has its subject, whatever came before.
 NAMES_THE_HUB = re.compile(r"\bhub\b|허브|ハブ", re.IGNORECASE)
 # Rank-logit bonus of a passage in the question's language among near-equals.

@@ -136,8 +136,10 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> list[float]
 
 def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Question]) -> float:
     """The exemplar similarity above which a message about to be declined counts as small
-    talk: just above every declined train question that is not small talk (none on train
-    turns into small talk). Call with small talk by similarity still switched off."""
+    talk: the one that gets the fewest train messages wrong (small talk declined, or a
+    declined question answered as small talk — each costs one; ties go to the higher
+    threshold). Not "just above every declined question": one odd question would set it.
+    Call with small talk by similarity still switched off."""
     talk, other = [], []
     for q in questions:
         assistant = assistants[q.corpus]
@@ -147,9 +149,17 @@ def choose_smalltalk(assistants: dict[str, Assistant], questions: Sequence[Quest
             talk.append(similarity)
         elif assistant.answer(q.question).outcome == "declined":
             other.append(similarity)
-    threshold = round(max(other, default=0.9) + 0.002, 4)
+    candidates = sorted({round(s + 0.002, 4) for s in other} | {round(s, 4) for s in talk})
+    threshold = min(
+        candidates or [0.9],
+        key=lambda t: (sum(s < t for s in talk) + sum(s >= t for s in other), -t),
+    )
     caught = sum(s >= threshold for s in talk)
-    print(f"small talk: exemplar similarity >= {threshold} ({caught}/{len(talk)} train small talk)")
+    turned = sum(s >= threshold for s in other)
+    print(
+        f"small talk: exemplar similarity >= {threshold} ({caught}/{len(talk)} train small "
+        f"talk, {turned}/{len(other)} declined questions)"
+    )
     return threshold
 
 

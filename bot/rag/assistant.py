@@ -39,7 +39,7 @@ from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.rag.scoring import DecisionFeatures, Scorer, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
-from bot.rag.text import count_words, detect_language, split_question, tokenize
+from bot.rag.text import REQUEST_WORDS, count_words, detect_language, split_question, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -368,6 +368,18 @@ class Assistant:
         proper = [w.lower() for w in PROPER_NAME.findall(rest)]
         if not forms and proper and self.retriever.unseen_share(proper) > 0:
             return question
+        if previous.topic_words and any(entry.concept for entry, _ in glossary.match_forms(question)):
+            # "면적은요?" after "허브 위치가 어디예요?": the earlier question's own words were
+            # mostly what it asked (where), which this one replaces (how big) — lend only
+            # what is left once such words are gone, if anything is.
+            lent = previous.topic_words
+            for entry, form in glossary.match_forms(lent):
+                if entry.concept or entry.subject:
+                    lent = re.sub(re.escape(form), " ", lent, flags=re.IGNORECASE)
+            lent = self._own_words(lent)
+            previous = dataclasses.replace(
+                previous, topic_words=lent if count_words(tokenize(lent)) else ""
+            )
         return resolve(question, forms, count_words(tokens), previous, detect_language(question))
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
@@ -383,10 +395,16 @@ class Assistant:
             if not (entry.subject or entry.concept)
         ]
         # Without a programme name, the question's words (minus the hub's name) are its subject.
-        words = " ".join(glossary.strip_subject(typed).split())
+        words = self._own_words(typed)
         if len(tokenize(words)) < 2 or not answered:
             words = ""
         self.conversations.remember(conversation, query, list(dict.fromkeys(forms)), words)
+
+    def _own_words(self, text: str) -> str:
+        """A question's words without the hub's name and "tell me" (what it lends to a
+        follow-up): "ハブの住所を教えてください" → "の住所を"."""
+        text = NAMES_THE_HUB.sub(" ", self.retriever.glossary.strip_subject(text))
+        return " ".join(REQUEST_WORDS.sub(" ", text).split())
 
     def _small_talk(self, intent: str, lang: str) -> Answer:
         text = smalltalk.reply(intent, lang, self.retriever.documents_by_language())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.languages import BY_CODE, DEFAULT, LANGUAGES
-from bot.rag.text import WH_WORDS, tokenize
+from bot.rag.text import REQUEST_WORDS, WH_WORDS, tokenize
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
@@ -53,8 +53,6 @@ _COMPILED = [
     for patterns in _PHRASES[intent].values()
     for pattern in patterns
 ]
-# A request worded as an instruction ("tell me about …", "알려주세요", "教えて") asks too.
-_REQUESTS = re.compile("|".join(lang.request_words for lang in LANGUAGES), re.IGNORECASE)
 # A greeting or thanks opening a question ("안녕하세요, 주소가 …"), with its punctuation.
 _LEADING = [
     re.compile(rf"^\s*(?:{pattern})[\s,.!~。、！]*")
@@ -156,7 +154,7 @@ class IntentMatcher:
 def asks(text: str) -> bool:
     """Whether text asks something: a question mark, a question word or a request ("tell me
     about …") in any language."""
-    return "?" in text or "？" in text or bool(WH_WORDS.search(text) or _REQUESTS.search(text))
+    return "?" in text or "？" in text or bool(WH_WORDS.search(text) or REQUEST_WORDS.search(text))
 
 
 def _strip_greeting(text: str) -> str:

@@ -130,7 +130,7 @@ _KO_ENDINGS = tuple(
         인가요 인가 인지 인데 나요 까요 가요 어요 아요 여요 예요 에요 이에요 이예요 세요 습니까
         입니까 입니다 습니다 니다 해요 했나요 됐나요 되나요 하나요 있나요 없나요 였나요 었나요
         았나요 겠죠 죠 지요 는지 은지 을까 ㄹ까 할까 된 되는 하는 한 인 적 려면 으려면 면
-        좀 세여 해여 에여 예여 나여 가여
+        좀 세여 해여 에여 예여 나여 가여 은요 는요
         """.split(),
         key=len,
         reverse=True,
@@ -323,6 +323,8 @@ _STATES_WHERE = re.compile(
     r"[0-9]층|층에|건물|구\b|동\b|시에|Quận|Phường|đường|tầng|tòa nhà|thành phố|[0-9]階|区|市|ビル|建物"
 )
 WH_WORDS = re.compile("|".join(lang.question_words for lang in LANGUAGES), re.IGNORECASE)
+# A request worded as an instruction ("tell me about …", "알려주세요", "教えて").
+REQUEST_WORDS = re.compile("|".join(lang.request_words for lang in LANGUAGES), re.IGNORECASE)
 _DATE = re.compile(
     r"(?<![\d,.])(?:1[89]|20)\d\d(?![\d,.]\d|\d)|\d{1,2}\s*(?:월|日|月)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|tháng\s*\d|năm\s*\d",

@@ -45,6 +45,33 @@ def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assis
 
 
 @pytest.mark.parametrize(
+    ("turns", "fact"),
+    [
+        # one word and a question word: English's way of dropping the subject
+        (["What is the Hi Seoul brand SME programme?", "since when?"], "2004"),
+        # a name of its own, and "there" pointing at the previous subject
+        (["サムスンのSEHCってどんなところ？", "市長はそこに何時に行ったの？"], "10:00"),
+        # a new predicate replaces the previous one: the hub's area, not its location again
+        (["호치민 허브 위치가 어디예요?", "면적은요?"], "1,758"),
+        (["ハブの住所を教えてください", "広さは？"], "1,758"),
+        # the lead answers what is asked now, not the previous question again
+        (["2019년에 베트남-한국 스타트업 매칭 시범 사업 했다던데 그게 뭐예요?", "몇 쌍이나 매칭됐어요?"], "7쌍"),
+    ],
+)
+def test_follow_ups_as_founders_type_them(assistant, turns: list[str], fact: str) -> None:
+    conversation = f"test:{turns[0]}"
+    for turn in turns[:-1]:
+        assistant.answer(turn, conversation=conversation)
+    answer = assistant.answer(turns[-1], conversation=conversation)
+    assert answer.answered and fact in answer.lead, answer.lead
+
+
+def test_a_hyphenated_hi_is_not_a_greeting(assistant) -> None:
+    answer = assistant.answer("Tell me about the Samsung complex in Saigon Hi-Tech Park")
+    assert answer.outcome != "smalltalk" and "SEHC" in answer.lead
+
+
+@pytest.mark.parametrize(
     ("question", "fact"),
     [
         ("서울창업허브 호치민의 면적은 얼마인가요?", "1,758"),

@@ -314,3 +314,11 @@ def test_a_title_line_never_leads_when_a_sentence_can() -> None:
     lead, rest = choose_lead(sentences, retrieval, Scorer.default(), budget=20)
     assert [s.text for s in lead] == ["設立は2002年10月24日である。"]
     assert [s.text for s in rest] == ["1. サイゴン・ハイテクパークの概要"]
+
+
+def test_korean_what_about_endings_are_stripped() -> None:
+    from bot.rag.text import tokenize
+
+    # "면적은요?" is about 면적, like "면적은?" — not a word "은요"
+    assert tokenize("면적은요?") == tokenize("면적은?") == ["면적"]
+    assert tokenize("비용는요") == ["비용"]

@@ -11,11 +11,35 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from bot.rag.text import STOPWORDS, _stem_en, strip_diacritics, tokenize
+from bot.rag.text import (
+    _KO_STOP_BIGRAMS,
+    STOPWORDS,
+    _bigrams,
+    _stem_en,
+    _strip_korean_ending,
+    strip_diacritics,
+    tokenize,
+)
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
 
 _LATIN_WORD = re.compile(r"\b[a-z]{3,}\b")
+_HANGUL_WORD = re.compile(r"[가-힣]{2,}")
+# Vowels Koreans confuse when typing (ㅐ/ㅔ, ㅒ/ㅖ, ㅙ/ㅚ/ㅞ), as medial indices of a syllable.
+_CONFUSED_VOWELS = ((1, 5), (3, 7), (10, 11, 15))
+
+
+def _vowel_variants(syllable: str) -> list[str]:
+    """The syllable with its vowel swapped for one Koreans confuse it with ("택" → "텍")."""
+    code = ord(syllable) - 0xAC00
+    medial = (code % 588) // 28
+    return [
+        chr(ord(syllable) + (other - medial) * 28)
+        for group in _CONFUSED_VOWELS
+        if medial in group
+        for other in group
+        if other != medial
+    ]
 # English question words are stop words (never in the index), yet a typo in one ("wher",
 # "whta") leaves a word no document uses, which reads as out of scope: they are repaired too.
 _QUESTION_WORDS = frozenset(
@@ -314,6 +338,34 @@ class KeywordIndex:
             return next(iter(choice)) if len(choice) == 1 else word
 
         return _LATIN_WORD.sub(fix, text.lower())
+
+    def correct_hangul(self, text: str) -> str:
+        """Replace a Korean word the corpus does not use by the one corpus word that differs
+        in a vowel Koreans confuse when typing ("휴택" → "휴텍", "테크트래이드" → "테크트레이드");
+        its ending is kept. Other text is unchanged."""
+
+        def known(stem: str) -> bool:
+            return all(g in self._df or g in _KO_STOP_BIGRAMS for g in _bigrams(stem))
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            stem = word
+            for _ in range(3):  # "휴택이랑도": 이랑 and 도
+                shorter = _strip_korean_ending(stem)
+                if shorter == stem or len(shorter) < 2:
+                    break
+                stem = shorter
+            if len(stem) < 2 or known(stem):
+                return word
+            options = {
+                stem[:i] + variant + stem[i + 1 :]
+                for i, syllable in enumerate(stem)
+                for variant in _vowel_variants(syllable)
+            }
+            found = [o for o in options if known(o)]
+            return found[0] + word[len(stem) :] if len(found) == 1 else word
+
+        return _HANGUL_WORD.sub(fix, text)
 
     def position(self, chunk_id: str) -> int | None:
         """Row of a chunk id in the index."""

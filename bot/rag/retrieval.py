@@ -362,6 +362,8 @@ class HybridRetriever:
     def _repair(self, snap: _Snapshot, question: str, lang: str) -> str:
         """Spelling repaired against the corpus, and Vietnamese diacritics put back."""
         spelled = snap.index.correct_spelling(question, english=lang == "en")
+        if lang == "ko":
+            return snap.index.correct_hangul(spelled)
         return snap.index.restore_diacritics(spelled) if lang == "vi" else spelled
 
     def unseen_share(self, tokens: list[str]) -> float:

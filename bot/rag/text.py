@@ -58,7 +58,7 @@ STOPWORDS = frozenset(
      # Vietnamese chat particles and shorthand: tone, not topic ("hub ở đâu vậy ad?").
      "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị"]
 )
-_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所".split())
+_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃".split())  # 頃: "いつ頃" (about when)
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha"]
 )
@@ -149,7 +149,10 @@ def _japanese_content(run: str) -> list[str]:
     """Kanji and katakana stretches of a Japanese run: hiragana is mostly grammar (particles,
     endings), unless the run has nothing else (a word typed in kana)."""
     parts = re.findall(r"[\u4e00-\u9fff]+|[\u30a1-\u30fa\u30fc-\u30ff]+", run)
-    return parts or [run]
+    if not parts:
+        return [run]
+    # "何階", "何社", "何年": the question word is not part of the word documents use ("3階").
+    return [p[1:] if len(p) > 1 and p[0] in "何幾" else p for p in parts]
 
 
 def _bigrams(run: str) -> list[str]:

@@ -103,3 +103,23 @@ def test_an_empty_index_answers_nothing() -> None:
     empty = KeywordIndex([], [])
     assert len(empty) == 0
     assert empty.search(["office"], k=3) == []
+
+
+def test_korean_vowel_typos_are_repaired_to_the_one_corpus_word() -> None:
+    index = KeywordIndex(
+        ["hutech", "ttc"],
+        ["휴텍(HUTECH)은 협력 대학입니다.", "테크트레이드센터는 건물입니다."],
+    )
+    # ㅐ/ㅔ typed for each other; the ending ("이랑도", "는") is kept
+    assert index.correct_hangul("휴택이랑도 협력해요?") == "휴텍이랑도 협력해요?"
+    assert index.correct_hangul("테크트래이드센터는?") == "테크트레이드센터는?"
+    # known words and words with no single corpus neighbour are left alone
+    assert index.correct_hangul("휴텍 위치") == "휴텍 위치"
+    assert index.correct_hangul("베트남 비자") == "베트남 비자"
+
+
+def test_japanese_question_prefixes_are_not_part_of_the_word() -> None:
+    from bot.rag.text import tokenize
+
+    assert tokenize("何階ですか") == ["階"] and "階" in tokenize("3階")
+    assert "頃" not in tokenize("いつ頃ですか")

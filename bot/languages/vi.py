@@ -31,7 +31,7 @@ LANGUAGE = Language(
     ),
     question_cues={
         "number": r"bao nhiêu|mấy|diện tích|rộng|quy mô|số lượng|tỷ lệ|bao xa",
-        "date": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|thời hạn|hạn chót|từ năm|đến khi",
+        "date": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|hồi nào|năm mấy|mấy giờ|thời hạn|hạn chót|từ năm|đến khi",
         "who": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
         "where": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
     },

@@ -386,10 +386,16 @@ def question_kind(question: str) -> str:
     lowered = question.lower()
     if lang == "en" and _EN_YES_NO.match(lowered) and not WH_WORDS.search(lowered):
         return "yes-no"  # "Is 31 Hàn Thuyên the hub's address?"
-    for kind in ("number", "date", "who", "where"):
+    # The most specific cue wins: "몇 년에" asks a year, though "몇" alone asks a number;
+    # "mấy giờ" asks a time. Equal lengths keep the order below.
+    found = []
+    for order, kind in enumerate(("number", "date", "who", "where")):
         pattern = _CUES[kind].get(lang)
-        if pattern and re.search(pattern, lowered):
-            return kind
+        match = re.search(pattern, lowered) if pattern else None
+        if match:
+            found.append((-len(match.group(0)), order, kind))
+    if found:
+        return min(found)[2]
     if not WH_WORDS.search(lowered):
         return "yes-no"
     return "other"

@@ -235,3 +235,21 @@ def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -
 )
 def test_count_words(question: str, words: int) -> None:
     assert text.count_words(tokenize(question)) == words
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # the most specific cue wins over a bare "how many" word
+        ("몇 년에 설립됐어요?", "date"),
+        ("업력 몇 년까지 지원할 수 있어요?", "number"),
+        ("ký hôm nào, mấy giờ?", "date"),
+        ("ghép được mấy cặp vậy?", "number"),
+        ("có từ hồi nào?", "date"),
+        ("何年から稼働していますか", "date"),
+        ("創業何年目まで入れますか", "number"),
+        ("市長は何時に行ったの？", "date"),
+    ],
+)
+def test_question_kind_prefers_the_most_specific_cue(question: str, kind: str) -> None:
+    assert question_kind(question) == kind

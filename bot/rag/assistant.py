@@ -377,9 +377,9 @@ class Assistant:
                 if entry.concept or entry.subject:
                     lent = re.sub(re.escape(form), " ", lent, flags=re.IGNORECASE)
             lent = self._own_words(lent)
-            previous = dataclasses.replace(
-                previous, topic_words=lent if count_words(tokenize(lent)) else ""
-            )
+            # Particles and question words left behind ("은 누가 해요?") lend nothing.
+            words = count_words([t for t in tokenize(lent) if len(t) > 1])
+            previous = dataclasses.replace(previous, topic_words=lent if words else "")
         return resolve(question, forms, count_words(tokens), previous, detect_language(question))
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:

@@ -46,7 +46,7 @@ _THERE = re.compile(
 )
 # "And HUTECH?" / "HUTECH은요?" / "còn HUTECH?" / "HUTECHは?": a new subject, same question.
 _WHAT_ABOUT = re.compile(
-    r"^\s*(?:and|what about|how about|and what about)\b|(?:은요|는요|이요|요)\s*\??\s*$|"
+    r"^\s*(?:and|what about|how about|and what about)\b|^\s*[^\s?]+(?:은요|는요|이요|요)\s*\??\s*$|"
     r"^\s*(?:còn|thế còn|vậy còn)\b|(?:は|の方は|については)\s*[?？]?\s*$",
     re.IGNORECASE,
 )
@@ -148,7 +148,7 @@ def resolve(
         if subject and (short or points_back):
             return f"{question} ({subject})"
         return question
-    if content_tokens <= 1 and _WHAT_ABOUT.search(question) and previous.predicate:
+    if content_tokens == 0 and _WHAT_ABOUT.search(question) and previous.predicate:
         return f"{previous.predicate} ({' '.join(names)})"
     if (
         previous.subject

@@ -159,6 +159,11 @@ def test_what_about_keeps_the_predicate() -> None:
     memory = ConversationMemory()
     memory.remember("c", "When was VNU-HCM founded?", ["VNU-HCM"])
     assert resolve("and HUTECH?", ["HUTECH"], 0, memory.last("c")) == "When was founded? (HUTECH)"
+    assert resolve("HUTECH은요?", ["HUTECH"], 0, memory.last("c")) == "When was founded? (HUTECH)"
+    # A whole question that ends in 요 names a new subject with its own predicate
+    assert resolve("SBA가 뭐예요", ["SBA"], 0, memory.last("c")) == "SBA가 뭐예요"
+    # …and one with a word of its own asks that of the name
+    assert resolve("NATECの代表は？", ["NATEC"], 1, memory.last("c")) == "NATECの代表は？"
 
 
 @pytest.mark.parametrize(

@@ -56,9 +56,13 @@ _SENTENCE_PIECE = re.compile(r"(.*?(?:[.!?](?=\s)|[。！？]|(?=\n)|$))(\s*)", 
 STOPWORDS = frozenset(
     ["a", "an", "the", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could", "would", "should", "will", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "there", "their", "they", "them", "it", "its", "this", "that", "these", "those", "i", "we", "you", "our", "your", "my", "me", "us", "and", "or", "but", "if", "with", "about", "from", "by", "as", "into", "than", "then", "so", "please", "tell", "know", "any", "anything", "some", "have", "has", "had", "get", "got", "give", "want", "need", "there's", "what's", "who's", "where's", "how's", "i'm", "i'd", "let", "let's", "also", "just", "more", "most", "very", "어떻게", "무엇", "무엇인가요", "뭐", "몇", "아직", "지금", "혹시", "여전히", "계속", "still", "currently", "now", "yet", "anymore", "vẫn", "hiện", "nay", "뭐예요", "뭔가요", "어디", "어디에", "언제", "누구", "왜", "얼마", "얼마나", "있나요", "있어요", "있습니까", "인가요", "알려", "알려줘", "알려주세요", "주세요", "궁금", "궁금해요", "하나요", "되나요", "돼요", "되요", "할", "수", "있는", "좀", "그리고", "그럼", "이", "가", "은", "는", "을", "를", "의", "에", "도", "와", "과", "로", "뭔데", "뭐지", "뭐야", "là", "gì", "không", "có", "được", "ở", "đâu", "nào", "bao", "nhiêu", "thế", "như", "khi", "tôi", "chúng", "ta", "bạn", "cho", "hỏi", "của", "và", "các", "những", "một", "với", "trong", "này", "đó", "thì", "sao", "ai",
      # Vietnamese chat particles and shorthand: tone, not topic ("hub ở đâu vậy ad?").
-     "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị"]
+     "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "đc", "dc", "mình", "em", "anh", "chị",
+     # How sure or how exact the founder wants it: chat, not topic ("who actually runs it?").
+     "actually", "exactly", "really", "specifically", "precisely", "basically", "roughly",
+     "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
-_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃".split())  # 頃: "いつ頃" (about when)
+# 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
+_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確".split())
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha"]
 )

@@ -253,3 +253,10 @@ def test_count_words(question: str, words: int) -> None:
 )
 def test_question_kind_prefers_the_most_specific_cue(question: str, kind: str) -> None:
     assert question_kind(question) == kind
+
+
+def test_how_exact_words_are_not_topic_words() -> None:
+    # a chatty "actually / 실제로 / 実際 / tell me" must not read as words no document uses
+    assert tokenize("who actually runs the hub, please tell me") == tokenize("who runs the hub")
+    assert tokenize("허브 실제로 누가 운영해요? 정확히 알려주세요") == tokenize("허브 누가 운영해요?")
+    assert tokenize("ハブを実際に運営してるのって誰？教えてください") == ["ハブ", "運営"]

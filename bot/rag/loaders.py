@@ -551,7 +551,13 @@ class ParserPool:
             self._proc = self._ctx.Process(
                 target=_worker_main, args=(child, self.max_bytes), daemon=True
             )
-            self._proc.start()
+            try:
+                self._proc.start()
+            except (OSError, RuntimeError) as exc:  # no process left to start (limits, …)
+                self._proc = None
+                parent.close()
+                child.close()
+                raise IngestError(f"parser worker could not start ({type(exc).__name__})") from exc
             child.close()
             self._conn = parent
             if not self._wait(parent, WORKER_START_TIMEOUT):
@@ -574,7 +580,7 @@ class ParserPool:
                 return False
 
     def _kill(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None and self._proc.pid is not None:  # started
             self._proc.kill()
             self._proc.join(5)
         if self._conn is not None:

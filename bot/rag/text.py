@@ -434,6 +434,8 @@ def _cites(part: str) -> bool:
 
 def without_citations(sentence: str) -> str:
     """The sentence without its source citations in parentheses (see _cites)."""
+    if "(" not in sentence and "（" not in sentence:
+        return sentence
     return _PARENTHESIS.sub(lambda m: " " if _cites(m.group(1)) else m.group(0), sentence)
 
 

@@ -61,12 +61,12 @@ TARGETS: dict[str, float] = {
 # the pipeline reaches today (README, "Quality"). Not every target is reached yet; a floor is
 # raised when the pipeline improves, never lowered to let a change through.
 GATES: dict[str, float] = {
-    "fact_lead_min": 0.45,
-    "confidently_wrong_max": 0.06,
-    "followup_min": 0.2,
-    "oos_declined_min": 0.45,
-    "in_scope_declined_max": 0.25,
-    "smalltalk_min": 0.5,
+    "fact_lead_min": 0.55,
+    "confidently_wrong_max": 0.05,
+    "followup_min": 0.5,
+    "oos_declined_min": 0.55,
+    "in_scope_declined_max": 0.2,
+    "smalltalk_min": 0.6,
 }
 GATE_LANGUAGES = languages.CODES
 

@@ -30,7 +30,7 @@ from bot.rag.answer import (
     to_source,
     trim_to,
 )
-from bot.rag.conversation import ConversationMemory, resolve
+from bot.rag.conversation import ConversationMemory, resolve, without_what_about
 from bot.rag.embeddings import embed_questions, load_embeddings
 from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
 from bot.rag.glossary import Glossary
@@ -292,6 +292,8 @@ class Assistant:
                 query = completed
                 pieces = [completed]
             else:
+                # Nothing to complete it with: "còn diện tích?" asks about diện tích.
+                query = without_what_about(query)
                 pieces = split_question(query)
             parts = [self._judge(piece, lang) for piece in pieces]
             if max(v for _, v in parts) < self._decline_below:

@@ -119,6 +119,20 @@ class ConversationMemory:
 PRO_DROP = frozenset(lang.code for lang in LANGUAGES if lang.pro_drop)
 
 
+# "còn …?" / "and …?" / "what about …?" opening a message: it asks about something else,
+# and the opening itself is no topic ("còn" alone also means "still": "hub còn mở cửa không?").
+_OPENS_WITH_WHAT_ABOUT = re.compile(
+    r"^\s*(?:(?:và|thế|vậy)\s+)?còn\s+|^\s*(?:and|what about|how about|and what about)\s+",
+    re.IGNORECASE,
+)
+
+
+def without_what_about(question: str) -> str:
+    """The question without an opening "còn"/"and"/"what about" (when something is left)."""
+    rest = _OPENS_WITH_WHAT_ABOUT.sub("", question, count=1)
+    return rest if rest.strip(" ?？") else question
+
+
 def resolve(
     question: str,
     names: list[str],

@@ -54,6 +54,8 @@ def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assis
         # a new predicate replaces the previous one: the hub's area, not its location again
         (["호치민 허브 위치가 어디예요?", "면적은요?"], "1,758"),
         (["ハブの住所を教えてください", "広さは？"], "1,758"),
+        # "còn …?" (what about …?) with nothing to complete: asked about its own words
+        (["Hub ở đâu vậy?", "còn diện tích?"], "1758"),
         # the lead answers what is asked now, not the previous question again
         (["2019년에 베트남-한국 스타트업 매칭 시범 사업 했다던데 그게 뭐예요?", "몇 쌍이나 매칭됐어요?"], "7쌍"),
     ],

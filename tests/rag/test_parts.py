@@ -327,3 +327,15 @@ def test_korean_what_about_endings_are_stripped() -> None:
     # "면적은요?" is about 면적, like "면적은?" — not a word "은요"
     assert tokenize("면적은요?") == tokenize("면적은?") == ["면적"]
     assert tokenize("비용는요") == ["비용"]
+
+
+def test_an_opening_what_about_is_no_topic() -> None:
+    from bot.rag.conversation import without_what_about
+
+    assert without_what_about("còn diện tích?") == "diện tích?"
+    assert without_what_about("thế còn địa chỉ?") == "địa chỉ?"
+    assert without_what_about("and the fee?") == "the fee?"
+    # "còn" inside a question means "still"; a message that is only the opening stays
+    assert without_what_about("hub còn mở cửa không?") == "hub còn mở cửa không?"
+    assert without_what_about("and?") == "and?"
+

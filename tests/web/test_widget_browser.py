@@ -301,6 +301,9 @@ def test_new_answer_shows_its_first_line_at_the_top_of_the_view(browser, site: S
     try:
         page.goto(site.url + "/")
         open_widget(page)
+        # The intro's example questions arrive by their own request; once shown, nothing
+        # above the conversation changes height while the answers are measured.
+        widget(page, ".chips").first.wait_for()
         ask(page, EN_OPENED)
         start_sampling(page)
 

@@ -112,7 +112,14 @@ def start_sampling(page) -> None:
 
 
 def stop_sampling(page) -> list[dict]:
-    return page.evaluate("() => { window.__sampling = false; return window.__samples; }")
+    """Stop after the next two frames: the settled answer is sampled at least once even when
+    a loaded machine drew no frame between its arrival and this call."""
+    return page.evaluate(
+        """() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
+            window.__sampling = false;
+            resolve(window.__samples);
+        })))"""
+    )
 
 
 # --- conversation -----------------------------------------------------------------------------

@@ -471,14 +471,20 @@ def opens_with_reference(sentence: str) -> bool:
 
 
 _QUESTION_BREAK = re.compile(r"(?<=[?？])\s*")
+# "…, and what/is/can …?": a second question joined by a comma and "and" (English). Without
+# the comma "and" joins the parts of one question ("how many hires and how much in sales").
+_AND_QUESTION = re.compile(
+    r",\s+and\s+(?=(?:what|when|where|who|which|why|how|is|are|was|were|do|does|did|can|"
+    r"could|will|would|should|may)\b)",
+    re.IGNORECASE,
+)
 
 
 def split_question(text: str) -> list[str]:
     """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
-    two; anything else as itself. A part needs two keyword tokens of its own to stand alone."""
+    two, and "…, and is there …?" likewise; anything else as itself. A part split at "?" needs
+    two keyword tokens of its own to stand alone."""
     parts = [p.strip() for p in _QUESTION_BREAK.split(text) if p.strip()]
-    if len(parts) < 2:
-        return [text]
     merged: list[str] = []
     for part in parts:
         if merged and len(tokenize(part)) < 2:
@@ -488,4 +494,13 @@ def split_question(text: str) -> list[str]:
     if len(merged) > 1 and len(tokenize(merged[0])) < 2:
         merged[1] = f"{merged[0]} {merged[1]}"
         merged.pop(0)
-    return merged[:3] if len(merged) > 1 else [text]
+    # A question joined by ", and …" stands alone with one keyword of its own ("…, and is
+    # there any cost?"): the question word already says it is a question.
+    split: list[str] = []
+    for part in merged:
+        pieces = [p.strip() for p in _AND_QUESTION.split(part)]
+        if len(pieces) > 1 and all(tokenize(p) for p in pieces):
+            split.extend(pieces)
+        else:
+            split.append(part)
+    return split[:3] if len(split) > 1 else [text]

@@ -197,6 +197,23 @@ def test_split_question_parts_need_two_keywords_each() -> None:
     assert split_question("Where? The incubator office") == ["Where? The incubator office"]
 
 
+def test_split_question_at_comma_and_a_second_question() -> None:
+    # ", and" + a question word or auxiliary starts a second question, even a short one.
+    assert split_question("Which universities work with the hub, and is there a fee?") == [
+        "Which universities work with the hub",
+        "is there a fee?",
+    ]
+    # Without the comma, "and" joins the parts of one question.
+    assert split_question("how many local hires and how much revenue") == [
+        "how many local hires and how much revenue"
+    ]
+    # "and" + a noun is a list, not a question; a fragment with no keyword stays attached.
+    assert split_question("Tell me about SBA, and NATEC") == ["Tell me about SBA, and NATEC"]
+    assert split_question("Is the EV fee still 0%, and when?") == [
+        "Is the EV fee still 0%, and when?"
+    ]
+
+
 # --- what a sentence states, and how much a question says ----------------------------------
 
 

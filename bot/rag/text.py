@@ -329,6 +329,12 @@ _STATES_WHERE = re.compile(
     r"\b(?:District|Street|Ward|Road|floor|building|City|Province|located|inside)\b|\d+(?:st|nd|rd|th) floor|"
     r"[0-9]층|층에|건물|구\b|동\b|시에|Quận|Phường|đường|tầng|tòa nhà|thành phố|[0-9]階|区|市|ビル|建物"
 )
+# A statement that denies ("not", "아닙니다", "ではありません", "không phải").
+_NEGATED = re.compile(
+    r"\bnot\b|n't\b|\bneither\b|아닙니다|아니며|아니고|아니라|아닌|ではありません|ではなく|ではない|"
+    r"じゃない|không phải|chứ không",
+    re.IGNORECASE,
+)
 WH_WORDS = re.compile("|".join(lang.question_words for lang in LANGUAGES), re.IGNORECASE)
 # A request worded as an instruction ("tell me about …", "알려주세요", "教えて").
 REQUEST_WORDS = re.compile("|".join(lang.request_words for lang in LANGUAGES), re.IGNORECASE)
@@ -451,7 +457,9 @@ def states_kind(sentence: str, kind: str) -> bool:
     if kind == "who":
         return bool(_STATES_WHO.search(sentence))
     if kind == "where":
-        return bool(_STATES_WHERE.search(sentence))
+        # "31 Hàn Thuyên is the address of SRO MOST, not the hub's" names a place to say where
+        # something is not: it does not answer "where?".
+        return bool(_STATES_WHERE.search(sentence)) and not _NEGATED.search(sentence)
     return False
 
 

@@ -233,6 +233,13 @@ def test_split_question_at_comma_and_a_second_question() -> None:
         ("하이서울 브랜드 기업 제도는 2004년부터 운영됐습니다.", "date", True),
         ("SEHCは2016年から稼働しています。", "date", True),
         ("article 20240416500050", "date", False),
+        # a place named to say where something is not does not answer "where?"
+        ("The hub is on the 3rd floor of the Tech Trade Center.", "where", True),
+        ("31 Hàn Thuyên, District 1 is the address of SRO MOST, not of the hub.", "where", False),
+        ("31 Hàn Thuyên, 1군은 SRO MOST의 주소이며 허브의 주소가 아닙니다.", "where", False),
+        ("1区の31 Hàn Thuyênはハブの住所ではありません。", "where", False),
+        ("Số 31 Hàn Thuyên, Quận 1 không phải là địa chỉ của hub.", "where", False),
+        ("Hub nằm ở tầng 3 của Tech Trade Center.", "where", True),
     ],
 )
 def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -> None:

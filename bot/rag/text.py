@@ -390,8 +390,24 @@ _EN_YES_NO = re.compile(
 )
 
 
+# "How much is the rent?" asks an amount of money, not any number: a sentence counting
+# startups does not answer it, one that says what is charged (or that it is not published) does.
+_ASKS_MONEY = re.compile(
+    r"\b(?:fees?|costs?|price|prices|rent|rental|charges?|pay)\b|비용|요금|가격|임대료|월세|이용료|"
+    r"관리비|입주비|費用|料金|家賃|賃料|値段|利用料|使用料|phí|giá|tiền",
+    re.IGNORECASE,
+)
+_STATES_MONEY = re.compile(
+    r"\b(?:fees?|costs?|rent|charged?|free of charge|paid|pay|USD|VND|won|dong)\b|\$|₫|"
+    r"\d\s*(?:원|円|엔|ドル|ウォン)|만\s*원|억\s*원|달러|비용|요금|임대료|관리비|무료|費用|料金|家賃|"
+    r"賃料|無料|利用料|phí|tiền thuê|giá thuê|đồng\b|triệu",
+    re.IGNORECASE,
+)
+
+
 def question_kind(question: str) -> str:
-    """"number", "date", "who", "where", "yes-no" or "other": the kind of fact asked for."""
+    """"number", "price", "date", "who", "where", "yes-no" or "other": the kind of fact asked
+    for ("price": how much money)."""
     lang = detect_language(question)
     lowered = question.lower()
     if lang == "en" and _EN_YES_NO.match(lowered) and not WH_WORDS.search(lowered):
@@ -405,7 +421,8 @@ def question_kind(question: str) -> str:
         if match:
             found.append((-len(match.group(0)), order, kind))
     if found:
-        return min(found)[2]
+        kind = min(found)[2]
+        return "price" if kind == "number" and _ASKS_MONEY.search(lowered) else kind
     if not WH_WORDS.search(lowered):
         return "yes-no"
     return "other"
@@ -452,6 +469,8 @@ def states_kind(sentence: str, kind: str) -> bool:
         sentence = without_citations(sentence)
     if kind == "number":
         return _states_quantity(sentence)
+    if kind == "price":
+        return bool(_STATES_MONEY.search(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "who":

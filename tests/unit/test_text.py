@@ -181,6 +181,12 @@ def test_split_sentences_keeps_lower_case_continuations() -> None:
         ("ハブはどこですか", "where"),
         ("Is it free?", "yes-no"),
         ("What does the hub offer?", "other"),
+        # how much money: a price, not any number
+        ("How much is the rent?", "price"),
+        ("입주 비용이 얼마예요?", "price"),
+        ("家賃はいくらですか", "price"),
+        ("tiền thuê văn phòng bao nhiêu", "price"),
+        ("면적이 얼마예요?", "number"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -240,6 +246,12 @@ def test_split_question_at_comma_and_a_second_question() -> None:
         ("1区の31 Hàn Thuyênはハブの住所ではありません。", "where", False),
         ("Số 31 Hàn Thuyên, Quận 1 không phải là địa chỉ của hub.", "where", False),
         ("Hub nằm ở tầng 3 của Tech Trade Center.", "where", True),
+        # a price question is answered by what is charged, not by a count
+        ("Companies paid no rent, only a small management fee.", "price", True),
+        ("임대료는 없고 소액의 관리비만 받았습니다.", "price", True),
+        ("The 2018 call selected 25 startups.", "price", False),
+        ("지원 기업은 25개입니다.", "price", False),
+        ("The fee is KRW 100,000 a month.", "price", True),
     ],
 )
 def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -> None:

@@ -39,7 +39,14 @@ from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.rag.scoring import DecisionFeatures, Scorer, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
-from bot.rag.text import REQUEST_WORDS, count_words, detect_language, split_question, tokenize
+from bot.rag.text import (
+    REQUEST_WORDS,
+    count_words,
+    detect_language,
+    question_sentence,
+    split_question,
+    tokenize,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +303,14 @@ class Assistant:
                 query = without_what_about(query)
                 pieces = split_question(query)
             parts = [self._judge(piece, lang) for piece in pieces]
+            asked = question_sentence(query) if len(pieces) == 1 else None
+            if asked is not None and parts[0][1] < self._decline_below:
+                # About to decline a message that introduces itself before it asks ("I'm a
+                # fintech founder. What does the hub do?"): the words around the question
+                # can drown it, so the question sentence is asked alone as well.
+                alone = self._judge(asked, lang)
+                if alone[1] >= self._decline_below:
+                    parts = [alone]
             if max(v for _, v in parts) < self._decline_below:
                 # About to decline: a greeting or "what can you do?" worded in a way the phrase
                 # table missed is recognised by meaning instead (never over a possible answer:

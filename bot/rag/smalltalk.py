@@ -99,7 +99,8 @@ def classify(message: str) -> SmallTalk | None:
     Returns None for an ordinary question; SmallTalk("", remainder) for a question that
     opens with a greeting (answer ``remainder``); otherwise the intent to reply to.
     """
-    text = unicodedata.normalize("NFC", message).lower()
+    original = unicodedata.normalize("NFC", message)
+    text = original.lower()
     found: list[str] = []
     rest = text
     changed = True
@@ -121,7 +122,14 @@ def classify(message: str) -> SmallTalk | None:
         if "capability" in found:
             return None
         question = _strip_greeting(text)
-        return SmallTalk("", question) if question != text.strip() else None
+        if question == text.strip():
+            return None
+        # The question as written (capitals tell where its sentences start).
+        end = len(text.rstrip())
+        start = end - len(question)
+        if len(original) == len(text) and text[start:end] == question:
+            question = original[start:end]
+        return SmallTalk("", question)
     return SmallTalk(found[0], "")
 
 

@@ -507,6 +507,16 @@ _AND_QUESTION = re.compile(
 )
 
 
+def question_sentence(text: str) -> str | None:
+    """The question of a message that says something before it asks ("We build EV chargers.
+    What does the hub offer?" → "What does the hub offer?"); None for a single sentence or a
+    message that does not end with a question mark."""
+    sentences = split_sentences(text)
+    if len(sentences) < 2 or not sentences[-1].rstrip().endswith(("?", "？")):
+        return None
+    return sentences[-1].strip()
+
+
 def split_question(text: str) -> list[str]:
     """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
     two, and "…, and is there …?" likewise; anything else as itself. A part split at "?" needs

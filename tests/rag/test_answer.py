@@ -137,3 +137,22 @@ def test_new_document_is_answerable_after_ingest(assistant, tmp_path) -> None:
     assistant.ingest([doc])
     answer = assistant.answer("Is there Wi-Fi for residents?")
     assert answer.answered and "zebracorn" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        # "the hub" is the hub itself, not a keyword (Vietnamese documents write "hub").
+        ("What does the hub do?", "en/hub-overview"),
+        # An introduction before the question does not drown it.
+        ("Hi! I'm a Korean fintech founder. What does the hub do?", "en/hub-overview"),
+    ],
+)
+def test_a_question_about_the_hub_is_answered_from_its_overview(
+    assistant, message: str, topic: str
+) -> None:
+    answer = assistant.answer(message)
+    assert answer.outcome in ("answered", "unsure")
+    assert answer.sources[0].source.startswith(topic)
+    # … from its opening section, which says what the hub is.
+    assert "What is Seoul Startup Hub Ho Chi Minh?" in answer.sources[0].section

@@ -81,6 +81,8 @@ def test_small_talk_is_recognised_in_four_languages(message: str, intent: str) -
         ("hi, tell me about the hub", "tell me about the hub"),
         ("Xin chào, cho tôi hỏi địa chỉ hub", "cho tôi hỏi địa chỉ hub"),
         ("안녕하세요 반갑습니다, 하이테크파크 알려주세요", "하이테크파크 알려주세요"),
+        # kept as written: capitals tell where its sentences start
+        ("Hi! I'm a fintech founder. Where is SHTP?", "I'm a fintech founder. Where is SHTP?"),
     ],
 )
 def test_a_greeting_before_a_question_is_dropped(message: str, remainder: str) -> None:

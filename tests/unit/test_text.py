@@ -203,6 +203,15 @@ def test_split_question_parts_need_two_keywords_each() -> None:
     assert split_question("Where? The incubator office") == ["Where? The incubator office"]
 
 
+def test_question_sentence_is_the_last_sentence_when_it_asks() -> None:
+    assert text.question_sentence("We build EV chargers. What does the hub offer?") == (
+        "What does the hub offer?"
+    )
+    assert text.question_sentence("저희는 핀테크 스타트업입니다. 허브는 뭘 하나요?") == "허브는 뭘 하나요?"
+    assert text.question_sentence("What does the hub offer?") is None  # nothing around it
+    assert text.question_sentence("Where is it? We are in Seoul.") is None  # not last
+
+
 def test_split_question_at_comma_and_a_second_question() -> None:
     # ", and" + a question word or auxiliary starts a second question, even a short one.
     assert split_question("Which universities work with the hub, and is there a fee?") == [

@@ -394,8 +394,11 @@ class Assistant:
                 if entry.concept or entry.subject:
                     lent = re.sub(re.escape(form), " ", lent, flags=re.IGNORECASE)
             lent = self._own_words(lent)
-            # Particles and question words left behind ("은 누가 해요?") lend nothing.
-            words = count_words([t for t in tokenize(lent) if len(t) > 1])
+            # Particles and question words left behind ("은 누가 해요?", "でどんな が") lend
+            # nothing (a run of hiragana alone is grammar, not a subject).
+            words = count_words(
+                [t for t in tokenize(lent) if len(t) > 1 and not HIRAGANA.fullmatch(t)]
+            )
             previous = dataclasses.replace(previous, topic_words=lent if words else "")
         return resolve(question, forms, count_words(tokens), previous, detect_language(question))
 
@@ -620,6 +623,7 @@ PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 LANGUAGE_SWITCH_LIFT = 0.01
 # How far (rank logit) below the best topic's passage that runner-up may rank.
 LANGUAGE_SWITCH_RANK = 1.0
+HIRAGANA = re.compile(r"[\u3041-\u309f]+")
 # "the hub" in any language: a question naming it has its subject, whatever came before.
 NAMES_THE_HUB = re.compile(r"\bhub\b|허브|ハブ", re.IGNORECASE)
 # Rank-logit bonus of a passage in the question's language among near-equals.

@@ -68,6 +68,15 @@ def test_follow_ups_as_founders_type_them(assistant, turns: list[str], fact: str
     assert answer.answered and fact in answer.lead, answer.lead
 
 
+def test_a_follow_up_is_not_completed_with_particles(assistant) -> None:
+    # "支援" is a concept the follow-up's own concept (free of charge) replaces; what is left
+    # of the earlier question, "でどんな が受けられますか", is grammar and lends nothing.
+    assistant.answer("ハブでどんな支援が受けられますか？", conversation="ja:particles")
+    answer = assistant.answer("それは無料ですか？", conversation="ja:particles")
+    assert "どんな" not in assistant.last_retrieval.question
+    assert answer.outcome != "declined"
+
+
 def test_a_hyphenated_hi_is_not_a_greeting(assistant) -> None:
     answer = assistant.answer("Tell me about the Samsung complex in Saigon Hi-Tech Park")
     assert answer.outcome != "smalltalk" and "SEHC" in answer.lead

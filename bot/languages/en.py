@@ -45,6 +45,10 @@ LANGUAGE = Language(
             r"\bcheers\b",
             r"\bmuch appreciated\b",
         ),
+        "goodbye": (
+            r"\b(?:bye[- ]bye|goodbye|bye|see you|see ya|good night|take care)\b",
+            r"(?:ok(?:ay)?|alright|all right|got it|i see|understood|noted)\b",
+        ),
         "capability": (
             r"\bwhat (?:can|could|do|will) you (?:do|offer|help(?: me)?(?: with)?|tell me|answer)\b",
             r"\bwhat (?:can|could|should) (?:i|we) ask\b",
@@ -69,6 +73,10 @@ LANGUAGE = Language(
             "For anything the documents do not cover, I can pass your question to the hub staff."
         ),
         "thanks": "You're welcome! Ask me anything else about the hub and expanding to Vietnam.",
+        "goodbye": (
+            "Glad I could help! Come back any time with more questions about the hub or "
+            "expanding to Vietnam."
+        ),
     },
     smalltalk_exemplars={
         "capability": (
@@ -90,6 +98,11 @@ LANGUAGE = Language(
             "Thank you very much",
             "Thanks, that was helpful",
             "Great, thanks a lot",
+        ),
+        "goodbye": (
+            "Bye",
+            "Okay, got it",
+            "See you later, goodbye",
         ),
     },
     telegram={

@@ -45,6 +45,10 @@ LANGUAGE = Language(
             r"c[ảá]m ơn(?:\s+(?:bạn|anh|chị|em|nhiều|rất nhiều|lắm|nha|nhé|ạ))*",
             r"\bthanks\b",
         ),
+        "goodbye": (
+            r"tạm biệt|hẹn gặp lại|\bbye\b",
+            r"(?:ok(?:e|ay)?|được rồi|hiểu rồi|mình hiểu rồi|dạ vâng|vâng ạ)(?!\w)",
+        ),
         "capability": (
             r"(?:bạn|em|bot)?\s*(?:có thể )?(?:làm|giúp|hỗ trợ)(?: được)?(?: gì| những gì)",
             r"(?:bạn|em|bot) là ai",
@@ -65,6 +69,10 @@ LANGUAGE = Language(
             "của hub."
         ),
         "thanks": "Không có gì! Bạn cứ hỏi thêm về hub và việc mở rộng sang Việt Nam nhé.",
+        "goodbye": (
+            "Rất vui được giúp bạn! Khi cần thêm thông tin về hub hay việc đưa startup sang "
+            "Việt Nam, bạn cứ hỏi nhé."
+        ),
     },
     smalltalk_exemplars={
         "capability": (
@@ -86,6 +94,11 @@ LANGUAGE = Language(
             "Cảm ơn bạn nhiều",
             "Cảm ơn, rất hữu ích",
             "Ok, cảm ơn nhé",
+        ),
+        "goodbye": (
+            "Tạm biệt",
+            "Được rồi, mình hiểu rồi",
+            "Hẹn gặp lại",
         ),
     },
     telegram={

@@ -1,4 +1,5 @@
-"""Greetings, thanks and "what can you do?" — answered from the knowledge base's own topics.
+"""Greetings, thanks, goodbyes and "what can you do?" — answered from the knowledge base's own
+topics.
 
 The likeliest first message in a chat is "hello" or "what can you do?"; declining it would be
 the worst possible start. A message is small talk when, once its greeting / thanks /
@@ -22,7 +23,7 @@ from bot.rag.text import REQUEST_WORDS, WH_WORDS, tokenize
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
-_INTENTS = ("greeting", "thanks", "capability")
+_INTENTS = ("greeting", "thanks", "capability", "goodbye")
 _PHRASES: dict[str, dict[str, list[str]]] = {
     intent: {lang.code: list(lang.smalltalk_phrases[intent]) for lang in LANGUAGES}
     for intent in _INTENTS
@@ -47,9 +48,12 @@ _PUNCT = r"[\s,.!?~。、！？]*"
 # Every phrase compiled once, capability first (it may contain a greeting word). A greeting
 # counts only where a message opens with it: "hi" inside "Tell me about Saigon Hi-Tech Park"
 # greets nobody.
+# A closing word ("ok", "bye", "알겠습니다") likewise only opens a message: "ok, where is it?"
+# is a question.
+_OPENING = ("greeting", "goodbye")
 _COMPILED = [
-    (intent, re.compile(rf"^{_PUNCT}(?:{pattern})" if intent == "greeting" else pattern))
-    for intent in ("capability", "thanks", "greeting")
+    (intent, re.compile(rf"^{_PUNCT}(?:{pattern})" if intent in _OPENING else pattern))
+    for intent in ("capability", "thanks", "goodbye", "greeting")
     for patterns in _PHRASES[intent].values()
     for pattern in patterns
 ]
@@ -70,7 +74,7 @@ _REPLIES: dict[str, dict[str, str]] = {
 # message's embedding against these). Written generically, one line per way of asking.
 EXEMPLARS: dict[str, dict[str, list[str]]] = {
     intent: {lang.code: list(lang.smalltalk_exemplars[intent]) for lang in LANGUAGES}
-    for intent in ("capability", "greeting", "thanks")
+    for intent in ("capability", "greeting", "thanks", "goodbye")
 }
 
 MAX_TOPICS = 6
@@ -84,7 +88,7 @@ Documents = dict[str, list[tuple[str, str, list[str]]]]
 class SmallTalk:
     """A recognised small-talk message: its intent and what is left once it is removed."""
 
-    intent: str  # "greeting" | "thanks" | "capability" | "" (a question with a greeting)
+    intent: str  # "greeting" | "thanks" | "capability" | "goodbye" | "" (a question with a greeting)
     remainder: str
 
 
@@ -110,7 +114,7 @@ def classify(message: str) -> SmallTalk | None:
             rest, count = pattern.subn(" ", rest)
             if count and intent not in found:
                 found.append(intent)
-            changed = changed or (count > 0 and intent == "greeting")
+            changed = changed or (count > 0 and intent in _OPENING)
     if not found:
         return None
     left = [t for t in tokenize(rest) if t not in _FILLER_TOKENS]
@@ -174,8 +178,8 @@ def _strip_greeting(text: str) -> str:
 
 def reply(intent: str, lang: str, documents: Documents) -> str:
     """The reply to a small-talk intent, built from the indexed documents' titles and headings."""
-    if intent == "thanks":
-        return _text("thanks", lang)
+    if intent in ("thanks", "goodbye"):
+        return _text(intent, lang)
     ranked = _main_topics_first(lang, documents)
     titles = [title for _, title, _ in ranked if title]
     lines = [_text("hello", lang) + " " + _text("intro", lang)] if intent == "greeting" else [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.languages import BY_CODE
 from bot.rag.answer import OTHER_LANGUAGE_NOTE, lead_budget
 from bot.rag.assistant import Assistant
 from bot.rag.text import split_sentences
@@ -29,6 +30,17 @@ def test_greetings_and_what_can_you_do_list_the_documents_topics(
     assert answer.answered and answer.outcome == "smalltalk" and answer.language == language
     titles = {doc.title for doc in assistant.sources() if doc.language == language}
     assert any(title in answer.answer for title in titles)
+
+
+@pytest.mark.parametrize(
+    ("message", "language"), [("bye", "en"), ("알겠습니다", "ko"), ("tạm biệt", "vi"), ("さようなら", "ja")]
+)
+def test_closing_a_chat_gets_a_short_reply_not_an_apology(
+    assistant, message: str, language: str
+) -> None:
+    answer = assistant.answer(message)
+    assert answer.outcome == "smalltalk" and answer.language == language
+    assert answer.answer == BY_CODE[language].smalltalk_replies["goodbye"]
 
 
 def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assistant) -> None:

@@ -66,11 +66,23 @@ def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
         ("Cảm ơn bạn nhiều nha", "thanks"),
         ("ありがとうございました", "thanks"),
         ("はじめまして、韓国でSaaSを作っています", "greeting"),
+        # closing a chat ("ok", "bye") is not a question to decline
+        ("ok", "goodbye"),
+        ("Okay, got it. Bye!", "goodbye"),
+        ("안녕히 계세요", "goodbye"),
+        ("네 알겠습니다", "goodbye"),
+        ("tạm biệt", "goodbye"),
+        ("わかりました", "goodbye"),
     ],
 )
 def test_small_talk_is_recognised_in_four_languages(message: str, intent: str) -> None:
     talk = smalltalk.classify(message)
     assert talk is not None and talk.intent == intent
+
+
+@pytest.mark.parametrize("message", ["ok, where is the hub?", "알겠습니다. 그럼 면적은요?"])
+def test_a_closing_word_before_a_question_leaves_a_question(message: str) -> None:
+    assert smalltalk.classify(message) is None
 
 
 @pytest.mark.parametrize(

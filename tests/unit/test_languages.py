@@ -46,7 +46,7 @@ def test_every_language_has_every_text_the_channels_use(lang) -> None:
             if catalogue != "question_cues":  # regexes, not format strings
                 assert _fields(text) == _fields(english[key]), (catalogue, key)
     assert set(lang.smalltalk_phrases) == set(lang.smalltalk_exemplars) == {
-        "greeting", "thanks", "capability"
+        "greeting", "thanks", "capability", "goodbye"
     }
     assert all(lang.smalltalk_phrases.values()) and all(lang.smalltalk_exemplars.values())
     assert set(lang.names) >= set(CODES)

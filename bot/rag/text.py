@@ -59,6 +59,8 @@ STOPWORDS = frozenset(
      "vậy", "nhé", "nha", "ạ", "ơi", "à", "hả", "hở", "đấy", "ấy", "ad", "admin", "ko", "k", "j", "z", "đc", "dc", "mình", "em", "anh", "chị",
      # How sure or how exact the founder wants it: chat, not topic ("who actually runs it?").
      "actually", "exactly", "really", "specifically", "precisely", "basically", "roughly",
+     # English chat shorthand ("where are u located", "can u tell me pls"; not "r": R&D).
+     "u", "ur", "pls", "plz", "thx", "wanna", "gonna", "im",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
 # 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.

@@ -305,3 +305,6 @@ def test_how_exact_words_are_not_topic_words() -> None:
     assert tokenize("who actually runs the hub, please tell me") == tokenize("who runs the hub")
     assert tokenize("허브 실제로 누가 운영해요? 정확히 알려주세요") == tokenize("허브 누가 운영해요?")
     assert tokenize("ハブを実際に運営してるのって誰？教えてください") == ["ハブ", "運営"]
+    # English chat shorthand is not a topic either; "R&D" keeps its letters
+    assert tokenize("can u tell me ur address pls") == tokenize("can you tell me your address")
+    assert tokenize("joint R&D") == ["joint", "r", "d", "joint_r", "r_d"]

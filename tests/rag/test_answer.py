@@ -156,3 +156,16 @@ def test_a_question_about_the_hub_is_answered_from_its_overview(
     assert answer.sources[0].source.startswith(topic)
     # … from its opening section, which says what the hub is.
     assert "What is Seoul Startup Hub Ho Chi Minh?" in answer.sources[0].section
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "삼성 공장 얘기 해줘",  # what founders call SEHC, asked as a request
+        "サムスンの工場について教えて",
+    ],
+)
+def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
+    answer = assistant.answer(question)
+    assert answer.outcome in ("answered", "unsure")
+    assert "SEHC" in answer.lead

@@ -305,6 +305,9 @@ def test_how_exact_words_are_not_topic_words() -> None:
     assert tokenize("who actually runs the hub, please tell me") == tokenize("who runs the hub")
     assert tokenize("허브 실제로 누가 운영해요? 정확히 알려주세요") == tokenize("허브 누가 운영해요?")
     assert tokenize("ハブを実際に運営してるのって誰？教えてください") == ["ハブ", "運営"]
+    # asking to be told ("얘기해 줘", "…에 대해 설명해 주세요", "소개해 줘") is not a topic
+    assert tokenize("삼성 공장 얘기 해줘") == tokenize("삼성 공장에 대해 설명해 주세요") == ["삼성", "공장"]
+    assert tokenize("SBA 소개해줘") == ["sba"]
     # English chat shorthand is not a topic either; "R&D" keeps its letters
     assert tokenize("can u tell me ur address pls") == tokenize("can you tell me your address")
     assert tokenize("joint R&D") == ["joint", "r", "d", "joint_r", "r_d"]

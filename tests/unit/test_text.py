@@ -308,6 +308,7 @@ def test_how_exact_words_are_not_topic_words() -> None:
     # asking to be told ("얘기해 줘", "…에 대해 설명해 주세요", "소개해 줘") is not a topic
     assert tokenize("삼성 공장 얘기 해줘") == tokenize("삼성 공장에 대해 설명해 주세요") == ["삼성", "공장"]
     assert tokenize("SBA 소개해줘") == ["sba"]
+    assert tokenize("투자 유치도 도와주나요?") == ["투자", "유치"]
     # English chat shorthand is not a topic either; "R&D" keeps its letters
     assert tokenize("can u tell me ur address pls") == tokenize("can you tell me your address")
     assert tokenize("joint R&D") == ["joint", "r", "d", "joint_r", "r_d"]

@@ -57,9 +57,11 @@ _COMPILED = [
     for patterns in _PHRASES[intent].values()
     for pattern in patterns
 ]
-# A greeting or thanks opening a question ("안녕하세요, 주소가 …"), with its punctuation.
+# A greeting or thanks opening a question ("안녕하세요, 주소가 …"), with its punctuation; matched
+# on the message as written, so the question keeps its capitals (they tell where its sentences
+# start).
 _LEADING = [
-    re.compile(rf"^\s*(?:{pattern})[\s,.!~。、！]*")
+    re.compile(rf"^\s*(?:{pattern})[\s,.!~。、！]*", re.IGNORECASE)
     for intent in ("greeting", "thanks")
     for patterns in _PHRASES[intent].values()
     for pattern in patterns
@@ -125,15 +127,8 @@ def classify(message: str) -> SmallTalk | None:
         # Words are left: a question. Only a leading greeting or thanks is dropped.
         if "capability" in found:
             return None
-        question = _strip_greeting(text)
-        if question == text.strip():
-            return None
-        # The question as written (capitals tell where its sentences start).
-        end = len(text.rstrip())
-        start = end - len(question)
-        if len(original) == len(text) and text[start:end] == question:
-            question = original[start:end]
-        return SmallTalk("", question)
+        question = _strip_greeting(original)
+        return SmallTalk("", question) if question != original.strip() else None
     return SmallTalk(found[0], "")
 
 

@@ -33,7 +33,7 @@ from bot.rag.answer import (
 from bot.rag.conversation import ConversationMemory, resolve, without_what_about
 from bot.rag.embeddings import embed_questions, load_embeddings
 from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
-from bot.rag.glossary import Glossary
+from bot.rag.glossary import NAMES_THE_HUB, Glossary
 from bot.rag.indexer import Indexer, IngestReport, ProgressCallback
 from bot.rag.llm import LazyChatModel
 from bot.rag.retrieval import Candidate, HybridRetriever, Retrieval
@@ -624,7 +624,5 @@ LANGUAGE_SWITCH_LIFT = 0.01
 # How far (rank logit) below the best topic's passage that runner-up may rank.
 LANGUAGE_SWITCH_RANK = 1.0
 HIRAGANA = re.compile(r"[\u3041-\u309f]+")
-# "the hub" in any language: a question naming it has its subject, whatever came before.
-NAMES_THE_HUB = re.compile(r"\bhub\b|허브|ハブ", re.IGNORECASE)
 # Rank-logit bonus of a passage in the question's language among near-equals.
 LANGUAGE_PREFERENCE = 0.5

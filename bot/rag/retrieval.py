@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.errors import StoreUnavailable
 from bot.rag.chunking import Metadata, heading_of, keyword_text, topic_of
-from bot.rag.glossary import Glossary, GlossaryEntry
+from bot.rag.glossary import HUB_WORD, Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
@@ -41,11 +40,6 @@ RRF_K = 60
 NAME_EXPANSION_WEIGHT = 0.5
 CONCEPT_EXPANSION_WEIGHT = 0.15
 SUBJECT_WEIGHT = 0.3
-# "the hub" written in Latin script (English, Vietnamese): in a question to the hub's assistant
-# it means the hub itself, like its full name (the corpus-wide subject), not a keyword —
-# Vietnamese documents write "hub" for it where English ones write the full name, so as a
-# keyword it pulled "What does the hub do?" to Vietnamese passages about anything.
-HUB_WORD = re.compile(r"\bhub\b", re.IGNORECASE)
 # Rank-logit bonus of the home topic's opening section for a question that names only the
 # subject: about one logit, so a section much closer to the wording still wins.
 OPENING_BONUS = 1.0
@@ -394,11 +388,15 @@ class HybridRetriever:
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = HUB_WORD.sub(" ", self.glossary.strip_subject(spelled))
         query_tokens = tokenize(stripped)
-        # Nothing but the hub's name ("What is Seoul Startup Hub Ho Chi Minh?") asks for its
-        # overview; "Where is …?" or "When did … open?" ask for one fact about it.
-        about_subject_only = not query_tokens and question_kind(spelled) in ("other", "yes-no")
-        # "What does the hub do?" names the hub as plainly as its full name does.
-        hub_named = bool(HUB_WORD.search(spelled))
+        # Nothing but the hub's name ("What is Seoul Startup Hub Ho Chi Minh?", "What does the
+        # hub do?") asks for its overview, the subject's home topic; "Where is …?" or "When did
+        # … open?" ask for one fact about it.
+        home: frozenset[str] = frozenset()
+        if not query_tokens and question_kind(spelled) in ("other", "yes-no"):
+            subjects = [e for e in matched if e.subject and e.topic]
+            if not subjects and HUB_WORD.search(spelled):
+                subjects = [e for e in self.glossary.entries if e.subject and e.topic]
+            home = frozenset(e.topic for e in subjects)
         query_tokens = query_tokens or tokenize(spelled)
         # A programme name the founder typed counts in full, stop words included ("SRO MOST").
         for entry, form in matched_forms:
@@ -519,16 +517,12 @@ class HybridRetriever:
             c.heading_lift = c.heading_similarity - heading_median.get(c.language, c.heading_similarity)
             c.coverage = max(snap.index.coverage(p, chunk_id, synonyms) for p in parts)
             candidates.append(c)
-        self._score(candidates, result, about_subject_only, hub_named)
+        self._score(candidates, result, home)
         result.candidates = sorted(candidates, key=lambda c: -c.score)
         return result
 
     def _score(
-        self,
-        candidates: list[Candidate],
-        result: Retrieval,
-        about_subject_only: bool,
-        hub_named: bool = False,
+        self, candidates: list[Candidate], result: Retrieval, home: frozenset[str] = frozenset()
     ) -> None:
         match self.fusion:
             case "rrf":
@@ -570,16 +564,12 @@ class HybridRetriever:
                         dense_reliable=result.dense_reliable,
                     )
                     c.score = self.scorer.rank(c.features)
-        if about_subject_only:
-            # "What is Seoul Startup Hub Ho Chi Minh?": every document matches the name, so
-            # the subject's home topic (its overview) answers.
-            home = {entry.topic for entry in result.entries if entry.subject and entry.topic}
-            if not home and hub_named:
-                home = {e.topic for e in self.glossary.entries if e.subject and e.topic}
-            # Its opening section defines it ("What does the hub do?" is not "Who runs it?").
-            for c in candidates:
-                if c.topic in home:
-                    c.score += 10.0 + (OPENING_BONUS if c.metadata.get("chunk_index") == 0 else 0.0)
+        # A question about the subject itself: every document matches its name, so its home
+        # topic answers, led by the opening section that defines it ("What does the hub do?" is
+        # not "Who runs it?").
+        for c in candidates:
+            if c.topic in home:
+                c.score += 10.0 + (OPENING_BONUS if c.metadata.get("chunk_index") == 0 else 0.0)
 
     def sentences(self, retrieval: Retrieval, candidate: Candidate) -> list[Sentence]:
         """The candidate's sentences with their similarity to the question.

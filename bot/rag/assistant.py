@@ -303,13 +303,13 @@ class Assistant:
                 query = without_what_about(query)
                 pieces = split_question(query)
             parts = [self._judge(piece, lang) for piece in pieces]
-            asked = question_sentence(query) if len(pieces) == 1 else None
-            if asked is not None and parts[0][1] < self._decline_below:
+            if len(parts) == 1 and parts[0][1] < self._decline_below:
                 # About to decline a message that introduces itself before it asks ("I'm a
                 # fintech founder. What does the hub do?"): the words around the question
                 # can drown it, so the question sentence is asked alone as well.
-                alone = self._judge(asked, lang)
-                if alone[1] >= self._decline_below:
+                asked = question_sentence(query)
+                alone = self._judge(asked, lang) if asked is not None else None
+                if alone is not None and alone[1] >= self._decline_below:
                     parts = [alone]
             if max(v for _, v in parts) < self._decline_below:
                 # About to decline: a greeting or "what can you do?" worded in a way the phrase
@@ -623,6 +623,7 @@ PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 LANGUAGE_SWITCH_LIFT = 0.01
 # How far (rank logit) below the best topic's passage that runner-up may rank.
 LANGUAGE_SWITCH_RANK = 1.0
+# A run of hiragana alone: Japanese grammar (particles, endings), never a subject to lend.
 HIRAGANA = re.compile(r"[\u3041-\u309f]+")
 # Rank-logit bonus of a passage in the question's language among near-equals.
 LANGUAGE_PREFERENCE = 0.5

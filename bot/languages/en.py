@@ -32,6 +32,7 @@ LANGUAGE = Language(
         "date": r"\bwhen\b|\bwhat (?:year|date|day|time)\b|\bdeadline\b|\bsince when\b|\buntil\b",
         "who": r"\bwho\b|\bwhose\b|\bheaded by\b|\bin charge\b|\bwhich (?:agency|organi[sz]ation|company|companies)\b",
         "where": r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:building|floor|city|district)\b",
+        "price": r"\b(?:fees?|costs?|prices?|rent|rental|charges?|pay)\b",
     },
     smalltalk_phrases={
         "greeting": (

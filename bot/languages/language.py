@@ -24,7 +24,9 @@ class Language:
     question_words: str  # regex: any question word ("where", "어디", "ở đâu", "どこ")
     # regex: a request phrased as an instruction ("tell me about …", "알려주세요", "教えて")
     request_words: str
-    question_cues: Mapping[str, str]  # regex per kind of fact asked: number, date, who, where
+    # regex per kind of fact asked: number, date, who, where; and price: the money words that
+    # make a number question ask for an amount of money ("how much is the rent?")
+    question_cues: Mapping[str, str]
     smalltalk_phrases: Mapping[str, tuple[str, ...]]  # regexes per intent (lower-cased text)
     smalltalk_replies: Mapping[str, str]
     smalltalk_exemplars: Mapping[str, tuple[str, ...]]  # wordings per intent, matched by meaning

@@ -34,6 +34,7 @@ LANGUAGE = Language(
         "date": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|hồi nào|năm mấy|mấy giờ|thời hạn|hạn chót|từ năm|đến khi",
         "who": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
         "where": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
+        "price": r"phí|giá|tiền",
     },
     smalltalk_phrases={
         "greeting": (

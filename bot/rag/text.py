@@ -321,7 +321,7 @@ def split_sentences(text: str) -> list[str]:
 # Cues per kind and language, from each language's module in bot/languages.
 _CUES: dict[str, dict[str, str]] = {
     kind: {lang.code: lang.question_cues[kind] for lang in LANGUAGES if kind in lang.question_cues}
-    for kind in ("number", "date", "who", "where")
+    for kind in ("number", "date", "who", "where", "price")
 }
 # What states a person or a body ("Pham Hong Quat", "headed by", "대표", "所長"), and a place.
 _STATES_WHO = re.compile(
@@ -394,13 +394,9 @@ _EN_YES_NO = re.compile(
 )
 
 
-# "How much is the rent?" asks an amount of money, not any number: a sentence counting
-# startups does not answer it, one that says what is charged (or that it is not published) does.
-_ASKS_MONEY = re.compile(
-    r"\b(?:fees?|costs?|price|prices|rent|rental|charges?|pay)\b|비용|요금|가격|임대료|월세|이용료|"
-    r"관리비|입주비|費用|料金|家賃|賃料|値段|利用料|使用料|phí|giá|tiền",
-    re.IGNORECASE,
-)
+# "How much is the rent?" asks an amount of money, not any number (the "price" cues): a
+# sentence counting startups does not answer it, one that says what is charged (or that it is
+# not published) does.
 _STATES_MONEY = re.compile(
     r"\b(?:fees?|costs?|rent|charged?|free of charge|paid|pay|USD|VND|won|dong)\b|\$|₫|"
     r"\d\s*(?:원|円|엔|ドル|ウォン)|만\s*원|억\s*원|달러|비용|요금|임대료|관리비|무료|費用|料金|家賃|"
@@ -426,7 +422,8 @@ def question_kind(question: str) -> str:
             found.append((-len(match.group(0)), order, kind))
     if found:
         kind = min(found)[2]
-        return "price" if kind == "number" and _ASKS_MONEY.search(lowered) else kind
+        money = _CUES["price"].get(lang)
+        return "price" if kind == "number" and money and re.search(money, lowered) else kind
     if not WH_WORDS.search(lowered):
         return "yes-no"
     return "other"

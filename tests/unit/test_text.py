@@ -312,3 +312,6 @@ def test_how_exact_words_are_not_topic_words() -> None:
     # English chat shorthand is not a topic either; "R&D" keeps its letters
     assert tokenize("can u tell me ur address pls") == tokenize("can you tell me your address")
     assert tokenize("joint R&D") == ["joint", "r", "d", "joint_r", "r_d"]
+    # asking for the answer as a list ("목록", "一覧", "リスト") is its form, not its topic
+    assert tokenize("협력 대학교 목록") == tokenize("협력 대학교")
+    assert tokenize("提携大学の一覧") == tokenize("提携大学のリスト") == tokenize("提携大学")

@@ -169,3 +169,24 @@ def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
     answer = assistant.answer(question)
     assert answer.outcome in ("answered", "unsure")
     assert "SEHC" in answer.lead
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "fact"),
+    [
+        # "for free" asks about fees: answered from what is known (the space is free to Seoul,
+        # the fees for companies are not published), not declined
+        ("Can I use the office for free?", "membership", "not published"),
+        # a "branch" is what the documents call an overseas base
+        ("do you have a branch in india", "overseas-bases", "India"),
+        # "목록" (a list of …) asks for the form of the answer, it is no topic word
+        ("협력 대학교 목록", "", "HUTECH"),
+    ],
+)
+def test_everyday_words_for_documented_things_are_answered(
+    assistant, question: str, topic: str, fact: str
+) -> None:
+    answer = assistant.answer(question)
+    assert answer.outcome in ("answered", "unsure")
+    assert topic in answer.sources[0].source
+    assert fact in answer.lead

@@ -351,6 +351,36 @@ def assistant_pipeline(assistant) -> Pipeline:
     return run
 
 
+# The same questions asked as one chat per language (reported, not gated).
+CHAT_NAME = "ours (one chat)"
+
+
+def chat_pipeline(assistant) -> Pipeline:
+    """Every question of one language asked in one conversation, as a Telegram chat collects
+    them: unrelated questions one after another, a follow-up's context asked just before it.
+    A question must not borrow the subject of the unrelated question before it."""
+
+    def run(question: Question) -> Prediction:
+        conversation = f"eval-chat:{question.corpus}:{question.language}"
+        for earlier in question.context:
+            assistant.answer(earlier, conversation=conversation)
+        started = time.perf_counter()
+        answer = assistant.answer(question.question, conversation=conversation)
+        seconds = time.perf_counter() - started
+        retrieval = assistant.last_retrieval
+        topics = [c.topic for c in retrieval.candidates] if retrieval is not None else []
+        lead = answer.lead if answer.outcome != "smalltalk" else answer.answer
+        return Prediction(topics, answer.answer, lead, answer.outcome, seconds)
+
+    return run
+
+
+def in_chat_order(questions: Sequence[Question]) -> list[Question]:
+    """The questions in a fixed pseudo-random order (by id hash), so that a chat mixes topics
+    the way founders do instead of following the files' grouping."""
+    return sorted(questions, key=lambda q: hashlib.sha256(q.id.encode()).hexdigest())
+
+
 def corpus_settings(settings: Settings, corpus: str, work: Path, eval_dir: Path) -> Settings:
     """Settings whose index holds one corpus: the knowledge folder, or eval/documents alone
     (copied under uploads/, where staff uploads live)."""
@@ -443,14 +473,19 @@ def eval_main(args: argparse.Namespace, settings: Settings) -> int:
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
     report = run_suites(settings, questions, eval_dir, open_pipeline)
+    chat = run_suites(
+        settings, in_chat_order(questions), eval_dir, open_chat_pipeline, CHAT_NAME,
+        keep_misses=False,
+    )  # fmt: skip
     failures = report.gate_failures() if args.split in ("heldout", "all") else []
     missed = report.gate_failures(limits=TARGETS) if args.split in ("heldout", "all") else []
     if args.json:
         print(json.dumps({**report.to_dict(), "misses": report.misses, "gate_failures": failures,
-                          "targets_missed": missed}, ensure_ascii=False))  # fmt: skip
+                          "targets_missed": missed, "one_chat": chat.to_dict()},
+                         ensure_ascii=False))  # fmt: skip
     else:
         splits = ("heldout", "train") if args.split == "all" else (args.split,)
-        print(format_table([report], splits))
+        print(format_table([report, chat], splits))
         summary = report.to_dict()
         print(f"\nlatency p50 {summary['latency_ms_p50']} ms, p95 {summary['latency_ms_p95']} ms")
         if args.misses:
@@ -470,3 +505,8 @@ def eval_main(args: argparse.Namespace, settings: Settings) -> int:
 def open_pipeline(settings: Settings, _questions: Sequence[Question] = ()) -> Pipeline:
     """The assistant's pipeline over the settings' corpus."""
     return assistant_pipeline(open_assistant(settings))
+
+
+def open_chat_pipeline(settings: Settings, _questions: Sequence[Question] = ()) -> Pipeline:
+    """The assistant over the settings' corpus, each language's questions in one chat."""
+    return chat_pipeline(open_assistant(settings))

@@ -14,7 +14,9 @@ from bot.evaluation import (
     TARGETS,
     Prediction,
     Question,
+    chat_pipeline,
     evaluate,
+    in_chat_order,
     load_question_sets,
 )
 
@@ -99,3 +101,42 @@ def test_gates_and_targets_name_what_is_missed() -> None:
     assert any(f.startswith("en/heldout: fact in lead 0.0") for f in failures)
     assert any("in-scope declined 1.0" in f for f in failures)
     assert GATES["fact_lead_min"] <= TARGETS["fact_lead_min"]
+
+
+class _Recorder:
+    """Plumbing stand-in for the assistant: records which conversation each message went to."""
+
+    last_retrieval = None
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def answer(self, text: str, conversation: str):
+        from bot.rag.answer import Answer
+
+        self.asked.append((conversation, text))
+        return Answer("ok", True, "en", outcome="answered", lead="ok")
+
+
+def test_the_one_chat_run_asks_each_languages_questions_in_one_conversation() -> None:
+    recorder = _Recorder()
+    run = chat_pipeline(recorder)
+    followup = Question("k-2", "ko", "면적은요?", ("hub",), ("1,758",), "followup",
+                        context=("허브가 뭐예요?",))  # fmt: skip
+    for question in (q("e-1", "Where?"), q("k-1", "어디?", language="ko"), followup,
+                     q("e-2", "When?")):  # fmt: skip
+        run(question)
+    by_conversation: dict[str, list[str]] = {}
+    for conversation, text in recorder.asked:
+        by_conversation.setdefault(conversation, []).append(text)
+    assert sorted(by_conversation.values()) == [
+        ["Where?", "When?"],
+        ["어디?", "허브가 뭐예요?", "면적은요?"],  # the context just before its follow-up
+    ]
+
+
+def test_the_chat_order_mixes_the_files_order_and_is_the_same_every_run() -> None:
+    questions = [q(f"en-{n:03}", f"question {n}") for n in range(20)]
+    order = [x.id for x in in_chat_order(questions)]
+    assert order == [x.id for x in in_chat_order(list(reversed(questions)))]
+    assert order != [x.id for x in questions] and sorted(order) == [x.id for x in questions]

@@ -30,7 +30,7 @@ from bot.rag.answer import (
     to_source,
     trim_to,
 )
-from bot.rag.conversation import ConversationMemory, resolve, without_what_about
+from bot.rag.conversation import ConversationMemory, points_back, resolve, without_what_about
 from bot.rag.embeddings import embed_questions, load_embeddings
 from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
 from bot.rag.glossary import NAMES_THE_HUB, Glossary
@@ -311,12 +311,19 @@ class Assistant:
                 alone = self._judge(asked, lang) if asked is not None else None
                 if alone is not None and alone[1] >= self._decline_below:
                     parts = [alone]
-            if max(v for _, v in parts) < self._decline_below:
-                # About to decline: a greeting or "what can you do?" worded in a way the phrase
-                # table missed is recognised by meaning instead (never over a possible answer:
-                # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
-                whole = parts[0][0] if len(parts) == 1 and query == text else None
-                vector = whole.query_vector if whole is not None else None
+            # About to decline: a greeting or "what can you do?" worded in a way the phrase
+            # table missed is recognised by meaning instead (never over a possible answer:
+            # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
+            # A message completed as a follow-up is judged as typed for this: "了解、どうもです"
+            # after a question would otherwise borrow that question's subject and be answered.
+            typed: Retrieval | None
+            if follow_up:
+                typed, typed_value = self._judge(text, lang)
+            else:
+                typed = parts[0][0] if len(parts) == 1 and query == text else None
+                typed_value = max(v for _, v in parts)
+            if typed_value < self._decline_below:
+                vector = typed.query_vector if typed is not None else None
                 if vector is None:
                     vector = self.retriever.embed(text, lang)
                 intent, similarity = self.intents.nearest(vector)
@@ -385,6 +392,17 @@ class Assistant:
         proper = [w.lower() for w in PROPER_NAME.findall(rest)]
         if not forms and proper and self.retriever.unseen_share(proper) > 0:
             return question
+        # Likewise a question about things no document mentions ("프랑스의 수도는?", "ホーチミンの
+        # 今週の天気は？"): it asks about them, and lending it the previous turn's subject would
+        # only make an out-of-scope question look answerable. One unknown word is not enough —
+        # it may be the founder's word for the previous subject ("いつできた組織？") or grammar
+        # the tokenizer splits badly ("몇 군데랑") — and a pronoun pointing back keeps the
+        # previous subject whatever the words.
+        if not points_back(question):
+            language = detect_language(question)
+            unseen = self.retriever.unseen_words(glossary.strip_subject(rest), language)
+            if len(unseen) >= NEW_SUBJECT_WORDS:
+                return question
         if previous.topic_words and any(entry.concept for entry, _ in glossary.match_forms(question)):
             # "면적은요?" after "허브 위치가 어디예요?": the earlier question's own words were
             # mostly what it asked (where), which this one replaces (how big) — lend only
@@ -625,5 +643,7 @@ LANGUAGE_SWITCH_LIFT = 0.01
 LANGUAGE_SWITCH_RANK = 1.0
 # A run of hiragana alone: Japanese grammar (particles, endings), never a subject to lend.
 HIRAGANA = re.compile(r"[\u3041-\u309f]+")
+# Words no document uses that make a message a new question rather than a follow-up.
+NEW_SUBJECT_WORDS = 2
 # Rank-logit bonus of a passage in the question's language among near-equals.
 LANGUAGE_PREFERENCE = 0.5

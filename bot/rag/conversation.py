@@ -37,6 +37,13 @@ _POINTS_BACK = re.compile(
     r"それ|そこ|その|あれ|あそこ|こちら|では",
     re.IGNORECASE,
 )
+
+
+def points_back(question: str) -> bool:
+    """Whether the question refers to something said before ("it", "거기", "それ", "nó")."""
+    return bool(_POINTS_BACK.search(question))
+
+
 # "there" as a place already named: "What time did the mayor go there?" names the mayor, and
 # still asks about the previous turn's place.
 _THERE = re.compile(

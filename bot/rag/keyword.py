@@ -258,6 +258,16 @@ class KeywordIndex:
             return 0.0
         return 1.0 - self.overlap(query_tokens, self._vocabulary, synonyms)
 
+    def unseen_words(self, query_tokens: Sequence[str]) -> list[str]:
+        """The query's words no chunk uses: a Korean or Japanese word counts as seen when any
+        of its bigrams is ("인증받은" shares "인증" with the documents: endings glue to the
+        stem), so only words wholly foreign to the documents count ("강아지를", "天気")."""
+        return [
+            group[0]
+            for group in word_groups(query_tokens)
+            if not any(t in self._vocabulary for t in group)
+        ]
+
     def unseen_pair_share(self, query_tokens: Sequence[str]) -> float:
         """Share of the query's word pairs ("thu_nhap", "share_price") that no chunk uses:
         in Vietnamese a pair is often one word, whose syllables alone are common."""

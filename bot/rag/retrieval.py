@@ -373,6 +373,11 @@ class HybridRetriever:
         """IDF-weighted share of these keyword tokens that no chunk uses."""
         return self._current().index.unseen_share(tokens)
 
+    def unseen_words(self, text: str, language: str) -> list[str]:
+        """The text's words (spelling repaired as for a search) that no chunk uses."""
+        snap = self._current()
+        return snap.index.unseen_words(tokenize(self._repair(snap, text, language)))
+
     def embed(self, question: str, language: str | None = None) -> np.ndarray:
         """The question's vector, as ``retrieve`` would compute it (after spelling repair)."""
         snap = self._current()

@@ -181,6 +181,9 @@ def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
         ("do you have a branch in india", "overseas-bases", "India"),
         # "목록" (a list of …) asks for the form of the answer, it is no topic word
         ("협력 대학교 목록", "", "HUTECH"),
+        # "still running?" / "closed?" ask for the status, not who runs it or what closed
+        ("is the hub closed?", "", "2025"),
+        ("허브 아직 운영하나요?", "", "2025"),
     ],
 )
 def test_everyday_words_for_documented_things_are_answered(

@@ -113,3 +113,9 @@ def test_load_accepts_a_path(tmp_path: Path) -> None:
     path = tmp_path / "g.yaml"
     path.write_text("entries: []\n", encoding="utf-8")
     assert Glossary.load(path).entries == []
+
+
+@pytest.mark.parametrize("question", ["ハブに入るための条件は？", "입주 조건이 뭐예요?", "điều kiện vào hub"])
+def test_conditions_to_join_are_asked_as_eligibility_in_every_language(question: str) -> None:
+    packaged = Glossary.load()
+    assert any("eligibility" in english for english in _english(packaged.match(question)))

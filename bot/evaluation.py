@@ -333,35 +333,30 @@ def _score(report: Report, q: Question, p: Prediction) -> str:
     return why
 
 
-def assistant_pipeline(assistant) -> Pipeline:
-    """Our pipeline: each question in a fresh conversation, its context asked first."""
+def fresh_conversation(_question: Question) -> str:
+    """Each question in a conversation of its own."""
+    return f"eval:{uuid.uuid4().hex}"
 
-    def run(question: Question) -> Prediction:
-        conversation = f"eval:{uuid.uuid4().hex}"
-        for earlier in question.context:
-            assistant.answer(earlier, conversation=conversation)
-        started = time.perf_counter()
-        answer = assistant.answer(question.question, conversation=conversation)
-        seconds = time.perf_counter() - started
-        retrieval = assistant.last_retrieval
-        topics = [c.topic for c in retrieval.candidates] if retrieval is not None else []
-        lead = answer.lead if answer.outcome != "smalltalk" else answer.answer
-        return Prediction(topics, answer.answer, lead, answer.outcome, seconds)
 
-    return run
+def one_chat(question: Question) -> str:
+    """Every question of one language in one conversation, as a Telegram chat collects them:
+    unrelated questions one after another (a question must not borrow the subject of the
+    unrelated one before it), a follow-up's context just before it."""
+    return f"eval-chat:{question.corpus}:{question.language}"
 
 
 # The same questions asked as one chat per language (reported, not gated).
 CHAT_NAME = "ours (one chat)"
 
 
-def chat_pipeline(assistant) -> Pipeline:
-    """Every question of one language asked in one conversation, as a Telegram chat collects
-    them: unrelated questions one after another, a follow-up's context asked just before it.
-    A question must not borrow the subject of the unrelated question before it."""
+def assistant_pipeline(
+    assistant, conversation_of: Callable[[Question], str] = fresh_conversation
+) -> Pipeline:
+    """Our pipeline: each question in the conversation ``conversation_of`` gives it (a fresh
+    one by default), its context asked first."""
 
     def run(question: Question) -> Prediction:
-        conversation = f"eval-chat:{question.corpus}:{question.language}"
+        conversation = conversation_of(question)
         for earlier in question.context:
             assistant.answer(earlier, conversation=conversation)
         started = time.perf_counter()
@@ -509,4 +504,4 @@ def open_pipeline(settings: Settings, _questions: Sequence[Question] = ()) -> Pi
 
 def open_chat_pipeline(settings: Settings, _questions: Sequence[Question] = ()) -> Pipeline:
     """The assistant over the settings' corpus, each language's questions in one chat."""
-    return chat_pipeline(open_assistant(settings))
+    return assistant_pipeline(open_assistant(settings), one_chat)

@@ -14,10 +14,11 @@ from bot.evaluation import (
     TARGETS,
     Prediction,
     Question,
-    chat_pipeline,
+    assistant_pipeline,
     evaluate,
     in_chat_order,
     load_question_sets,
+    one_chat,
 )
 
 
@@ -120,7 +121,7 @@ class _Recorder:
 
 def test_the_one_chat_run_asks_each_languages_questions_in_one_conversation() -> None:
     recorder = _Recorder()
-    run = chat_pipeline(recorder)
+    run = assistant_pipeline(recorder, one_chat)
     followup = Question("k-2", "ko", "면적은요?", ("hub",), ("1,758",), "followup",
                         context=("허브가 뭐예요?",))  # fmt: skip
     for question in (q("e-1", "Where?"), q("k-1", "어디?", language="ko"), followup,

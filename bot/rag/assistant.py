@@ -315,19 +315,17 @@ class Assistant:
             # table missed is recognised by meaning instead (never over a possible answer:
             # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
             # A message completed as a follow-up is judged as typed for this: "了解、どうもです"
-            # after a question would otherwise borrow that question's subject and be answered.
-            typed: Retrieval | None
+            # after a question would otherwise borrow that question's subject and be answered
+            # (searched as typed only when its meaning is small talk at all: most follow-ups
+            # are not, and they cost one embedding instead of a second search).
             if follow_up:
-                typed, typed_value = self._judge(text, lang)
-            else:
-                typed = parts[0][0] if len(parts) == 1 and query == text else None
-                typed_value = max(v for _, v in parts)
-            if typed_value < self._decline_below:
-                vector = typed.query_vector if typed is not None else None
-                if vector is None:
-                    vector = self.retriever.embed(text, lang)
-                intent, similarity = self.intents.nearest(vector)
-                if similarity >= self.scorer.smalltalk_above:
+                intent = self._talk_by_meaning(text, lang)
+                if intent and self._judge(text, lang)[1] < self._decline_below:
+                    return self._small_talk(intent, lang)
+            elif max(v for _, v in parts) < self._decline_below:
+                whole = parts[0][0] if len(parts) == 1 and query == text else None
+                intent = self._talk_by_meaning(text, lang, whole)
+                if intent:
                     return self._small_talk(intent, lang)
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
@@ -398,8 +396,8 @@ class Assistant:
         # it may be the founder's word for the previous subject ("いつできた組織？") or grammar
         # the tokenizer splits badly ("몇 군데랑") — and a pronoun pointing back keeps the
         # previous subject whatever the words.
+        language = detect_language(question)
         if not points_back(question):
-            language = detect_language(question)
             unseen = self.retriever.unseen_words(glossary.strip_subject(rest), language)
             if len(unseen) >= NEW_SUBJECT_WORDS:
                 return question
@@ -418,7 +416,7 @@ class Assistant:
                 [t for t in tokenize(lent) if len(t) > 1 and not HIRAGANA.fullmatch(t)]
             )
             previous = dataclasses.replace(previous, topic_words=lent if words else "")
-        return resolve(question, forms, count_words(tokens), previous, detect_language(question))
+        return resolve(question, forms, count_words(tokens), previous, language)
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
         """Remember what this turn was about: the names in the question as searched (so a
@@ -443,6 +441,15 @@ class Assistant:
         follow-up): "ハブの住所を教えてください" → "の住所を"."""
         text = NAMES_THE_HUB.sub(" ", self.retriever.glossary.strip_subject(text))
         return " ".join(REQUEST_WORDS.sub(" ", text).split())
+
+    def _talk_by_meaning(self, text: str, lang: str, searched: Retrieval | None = None) -> str:
+        """The small-talk intent the message means ("" when none is close enough), from the
+        vector of its search when it has one."""
+        vector = searched.query_vector if searched is not None else None
+        if vector is None:
+            vector = self.retriever.embed(text, lang)
+        intent, similarity = self.intents.nearest(vector)
+        return intent if similarity >= self.scorer.smalltalk_above else ""
 
     def _small_talk(self, intent: str, lang: str) -> Answer:
         text = smalltalk.reply(intent, lang, self.retriever.documents_by_language())

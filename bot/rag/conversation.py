@@ -162,11 +162,11 @@ def resolve(
             short = content_tokens <= SHORT_QUESTION_TOKENS
         else:  # "when?", "since when?" — but "visa?" is a new question, not a follow-up
             short = content_tokens == 0 or (content_tokens == 1 and bool(WH_WORDS.search(question)))
-        points_back = content_tokens <= SHORT_QUESTION_TOKENS * 3 and bool(
-            _POINTS_BACK.search(question) or _WHAT_ABOUT.search(question)
+        refers_back = content_tokens <= SHORT_QUESTION_TOKENS * 3 and bool(
+            points_back(question) or _WHAT_ABOUT.search(question)
         )
         subject = previous.subject or previous.topic_words
-        if subject and (short or points_back):
+        if subject and (short or refers_back):
             return f"{question} ({subject})"
         return question
     if content_tokens == 0 and _WHAT_ABOUT.search(question) and previous.predicate:

@@ -183,9 +183,11 @@ def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
         ("협력 대학교 목록", "", "HUTECH"),
         # "still running?" / "closed?" ask for the status, not who runs it or what closed
         ("is the hub closed?", "", "2025"),
+        ("has the hub closed?", "", "2025"),
         ("허브 아직 운영하나요?", "", "2025"),
         # the hub's director is a question about who runs it, not about IPTC's director
         ("who is the director of the hub", "hub-overview", "SBA"),
+        ("who is the hub's director?", "hub-overview", "SBA"),
     ],
 )
 def test_everyday_words_for_documented_things_are_answered(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from importlib import resources
 
 import numpy as np
 
@@ -45,6 +47,17 @@ def _vowel_variants(syllable: str) -> list[str]:
 _QUESTION_WORDS = frozenset(
     w for w in STOPWORDS if w.isascii() and w.isalpha() and len(w) >= 3
 )
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """A dictionary of English words (lower case, three letters or more): the whole-word
+    entries of the BERT uncased WordPiece vocabulary (Apache-2.0, the vocabulary of the
+    packaged all-MiniLM-L6-v2), shipped as ``data/english-words.txt``. A word in it is what
+    the founder meant, not a typo of a corpus word: "parking" is not "pairing", "weather"
+    not "whether"."""
+    text = resources.files("bot.rag").joinpath("data/english-words.txt").read_text("utf-8")
+    return frozenset(text.split())
 
 
 def _delete_index(words: Iterable[str]) -> dict[str, set[str]]:
@@ -311,7 +324,13 @@ class KeywordIndex:
         edit away ("adress" → "address", "servcies" → "services"), or by the English question
         word one edit away ("wher" → "where", "teh" → "the"); other text is unchanged. Words of
         three letters are repaired to question words only, of four letters (``english``) to a
-        corpus word only when it is the one word with a letter more ("ofer" → "offer")."""
+        corpus word only when it is the one word with a letter more ("ofer" → "offer").
+        Real words of four letters or more are never repaired: English dictionary words
+        ("parking" is not a typo of "pairing") and Vietnamese words typed without diacritics
+        ("khong" for "không")."""
+
+        dictionary = english_words()
+        plain_vietnamese = self._accents[0]
 
         def nearby(word: str, index: dict[str, set[str]]) -> set[str]:
             options = set(index.get(word, ()))
@@ -332,6 +351,8 @@ class KeywordIndex:
                     if english and (sorted(q) == sorted(word) or word in _deletes(q))
                 }
                 return next(iter(near)) if len(near) == 1 else word
+            if word in dictionary or word in plain_vietnamese:
+                return word
             corpus = nearby(word, self._by_delete) if len(word) >= 4 else set()
             if len(word) == 4:
                 # Too many short words are one edit apart ("bank"/"back"): in English only a

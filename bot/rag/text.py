@@ -124,6 +124,21 @@ def detect_language(text: str, default: str = "en") -> str:
     return "vi" if vi_votes > en_votes else "en"
 
 
+# English clipped forms founders type, as the documents spell them out ("info" is not a
+# typo, so spelling repair leaves it; without this it is a word no document uses).
+_CLIPPED_EN = {
+    "info": "information",
+    "uni": "university",
+    "unis": "university",
+    "govt": "government",
+    "gov": "government",
+    "dept": "department",
+    "intl": "international",
+    "mgmt": "management",
+    "biz": "business",
+}
+
+
 def _stem_en(word: str) -> str:
     for suffix in ("ies", "es", "s"):
         if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
@@ -206,7 +221,7 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
         if not latin_run:
             return
         words = [
-            w
+            _CLIPPED_EN.get(w, w)
             for w in latin_run
             if not (drop_stopwords and (w in STOPWORDS or w in _VI_PLAIN_STOPWORDS))
         ]

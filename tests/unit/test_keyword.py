@@ -88,6 +88,28 @@ def test_spelling_repair_uses_the_corpus_vocabulary(index: KeywordIndex) -> None
     assert index.correct_spelling("demo submarine") == "demo submarine"
 
 
+def test_real_words_are_not_typos_of_corpus_words() -> None:
+    # "parking" is one swap from "pairing", "charging" from "changing", "weather" from
+    # "whether": a word of the English dictionary is what the founder meant, and repairing
+    # it to a corpus word makes an out-of-scope question look covered.
+    index = KeywordIndex(
+        ["pairs", "ev"],
+        ["The pairing of startups.", "Changing rules whether or not you plan ahead."],
+    )
+    assert index.correct_spelling("parking near the hub") == "parking near the hub"
+    assert index.correct_spelling("charging startup") == "charging startup"
+    assert index.correct_spelling("weather this weekend") == "weather this weekend"
+    assert index.correct_spelling("a plant") == "a plant"
+    # Words in no dictionary are still repaired.
+    assert index.correct_spelling("pairng and chanjing") == "pairing and changing"
+
+
+def test_vietnamese_typed_without_diacritics_is_not_a_typo() -> None:
+    # "khong" is "không" typed plainly, not a misspelling of a corpus word two edits away.
+    index = KeywordIndex(["vi", "en"], ["Hỗ trợ không?", "Mr Hoang is in the office."])
+    assert index.correct_spelling("ho tro khong", english=False) == "ho tro khong"
+
+
 def test_spelling_repair_fixes_question_words_by_a_dropped_letter(index: KeywordIndex) -> None:
     assert index.correct_spelling("wher is it") == "where is it"
     assert index.correct_spelling("whta") == "what"

@@ -107,6 +107,12 @@ def test_english_is_lower_cased_stemmed_and_stop_words_dropped() -> None:
     assert kept[:4] == ["where", "is", "the", "hub"]
 
 
+def test_clipped_english_words_are_the_words_documents_spell_out() -> None:
+    # "info" is a real word (spelling repair leaves it), yet no document writes it.
+    assert tokenize("what info") == tokenize("what information")
+    assert tokenize("partner unis") == tokenize("partner university")
+
+
 def test_numbers_lose_thousands_separators() -> None:
     assert "1000000" in tokenize("1,000,000 VND")
 

@@ -29,8 +29,11 @@ SHORT_QUESTION_TOKENS = 3
 # A subject taken from a question's own words is kept to this length.
 MAX_SUBJECT_CHARS = 80
 
+# "this week", "these days": a time, now — not the things of the previous turn.
+_NOW = r"(?! (?:days?|weeks?|weekends?|months?|years?|morning|afternoon|evening|time)\b)"
 _POINTS_BACK = re.compile(
-    r"\b(?:it|its|it's|that|this|they|them|their|those|these|the same)\b|"
+    r"\b(?:it|its|it's|that|they|them|their|those|the same)\b|"
+    rf"\b(?:this|these)\b{_NOW}|"
     r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|"
     r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
     r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"

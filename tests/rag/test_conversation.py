@@ -8,6 +8,7 @@ import pytest
 from bot.languages import BY_CODE
 from bot.rag.answer import OTHER_LANGUAGE_NOTE, lead_budget
 from bot.rag.assistant import Assistant
+from bot.rag.conversation import points_back
 from bot.rag.text import split_sentences
 from tests.conftest import make_settings
 
@@ -104,6 +105,22 @@ def test_a_new_unrelated_question_does_not_borrow_the_previous_subject(
     answer = assistant.answer(question, conversation=conversation)
     assert "natec" not in assistant.last_retrieval.question.lower()
     assert answer.outcome == "declined"
+
+
+@pytest.mark.parametrize(
+    ("question", "back"),
+    [
+        ("How much is office rent in District 1 these days?", False),
+        ("What's the weather this weekend?", False),
+        ("Any events this month?", False),
+        ("How big is it?", True),
+        ("When did that happen?", True),
+        ("Who signed this letter?", True),
+    ],
+)
+def test_this_and_these_of_time_do_not_point_back(question: str, back: bool) -> None:
+    # "these days" is now, not the things of the previous turn.
+    assert points_back(question) is back
 
 
 def test_thanks_after_a_question_is_small_talk_not_a_follow_up(assistant) -> None:

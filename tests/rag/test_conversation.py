@@ -9,7 +9,7 @@ from bot.languages import BY_CODE
 from bot.rag.answer import OTHER_LANGUAGE_NOTE, lead_budget
 from bot.rag.assistant import Assistant
 from bot.rag.conversation import points_back
-from bot.rag.text import split_sentences
+from bot.rag.text import opens_with_reference, split_sentences
 from tests.conftest import make_settings
 
 
@@ -160,6 +160,21 @@ def test_a_lead_never_opens_with_a_bare_no_for_a_question_that_is_not_yes_no(ass
     for question in ("31 Hàn Thuyên은 어디의 주소인가요?", "What is at 31 Hàn Thuyên?"):
         lead = assistant.answer(question).lead.strip()
         assert not lead.startswith(("아닙니다", "No.", "No,")), lead
+
+
+def test_a_lead_never_opens_with_but_of_a_sentence_not_shown(assistant) -> None:
+    # "ただし、…" (however) answers nothing without the sentence it qualifies.
+    lead = assistant.answer("ハブは無料ですか？").lead.strip()
+    assert not lead.startswith(("ただし", "しかし", "ただ、")), lead
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["However, the fee is not published.", "다만 비용은 공개되지 않았습니다.",
+     "ただし、費用は公表されていません。", "Tuy nhiên, chi phí chưa được công bố."],
+)
+def test_a_sentence_opening_with_however_refers_to_the_one_before(sentence: str) -> None:
+    assert opens_with_reference(sentence)
 
 
 def test_a_japanese_question_is_answered_from_the_japanese_document(assistant) -> None:

@@ -60,6 +60,8 @@ def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
         ("what can you do for me?", "capability"),
         ("저한테 뭘 해줄 수 있어요?", "capability"),
         ("Bạn có thể giúp gì?", "capability"),
+        ("Bạn giúp được mình những gì?", "capability"),  # "mình": for me
+        ("em hỗ trợ tôi được gì", "capability"),
         ("何ができますか？", "capability"),
         ("thanks a lot!", "thanks"),
         ("감사합니다", "thanks"),

@@ -67,7 +67,10 @@ STOPWORDS = frozenset(
 # 一覧/リスト: "大学の一覧" asks for the answer as a list; the list is not the topic.
 _JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト".split())
 _VI_PLAIN_STOPWORDS = frozenset(
-    ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha"]
+    ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha",
+     # chat shorthand for question words and particles: ko/k/hok = không, đc/dc = được,
+     # j = gì, ntn = như thế nào, ad = the page's admin (whom a question greets)
+     "ko", "hok", "đc", "dc", "ntn", "ad"]
 )
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "は何", "何で", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "はい", "いつ", "つで", "つま", "まで", "でに", "には"]
@@ -124,9 +127,15 @@ def detect_language(text: str, default: str = "en") -> str:
     return "vi" if vi_votes > en_votes else "en"
 
 
-# English clipped forms founders type, as the documents spell them out ("info" is not a
-# typo, so spelling repair leaves it; without this it is a word no document uses).
-_CLIPPED_EN = {
+# Clipped forms founders type, as the documents spell them out ("info" is not a typo, so
+# spelling repair leaves it; without this it is a word no document uses): English, and the
+# shorthand of Vietnamese chat ("trường ĐH", "cty ở VN").
+_CLIPPED = {
+    "vn": "việt nam",
+    "đh": "đại học",
+    "cty": "công ty",
+    "dn": "doanh nghiệp",
+    "sv": "sinh viên",
     "info": "information",
     "uni": "university",
     "unis": "university",
@@ -221,9 +230,10 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
         if not latin_run:
             return
         words = [
-            _CLIPPED_EN.get(w, w)
+            part
             for w in latin_run
             if not (drop_stopwords and (w in STOPWORDS or w in _VI_PLAIN_STOPWORDS))
+            for part in _CLIPPED.get(w, w).split()
         ]
         for word in words:
             plain = strip_diacritics(word)

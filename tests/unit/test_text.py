@@ -111,6 +111,9 @@ def test_clipped_english_words_are_the_words_documents_spell_out() -> None:
     # "info" is a real word (spelling repair leaves it), yet no document writes it.
     assert tokenize("what info") == tokenize("what information")
     assert tokenize("partner unis") == tokenize("partner university")
+    # Vietnamese chat shorthand: "ĐH" is đại học, "VN" Việt Nam, "ko" the question's không
+    assert tokenize("trường ĐH") == tokenize("trường đại học")
+    assert tokenize("mở cty ở VN ko") == tokenize("mở công ty ở Việt Nam không")
 
 
 def test_numbers_lose_thousands_separators() -> None:

@@ -47,8 +47,12 @@ class GlossaryEntry:
 class Glossary:
     """Finds glossary entries mentioned in a query (space- and case-insensitive)."""
 
-    def __init__(self, entries: list[GlossaryEntry]) -> None:
+    def __init__(
+        self, entries: list[GlossaryEntry], home_names: dict[str, str] | None = None
+    ) -> None:
         self.entries = entries
+        # The hub's full name per language (the first form of the subject with a home topic).
+        self.home_names = home_names or {}
         # Longest aliases first so "서울창업허브 호치민" wins over "창업허브".
         self._patterns = sorted(
             (
@@ -69,7 +73,12 @@ class Glossary:
             text = path.read_text("utf-8")
         data = yaml.safe_load(text) or {}
         entries = []
+        home_names: dict[str, str] = {}
         for item in data.get("entries", []):
+            if item.get("subject") and item.get("topic") and not home_names:
+                home_names = {"en": str(item["en"])} | {
+                    code: str(item[code][0]) for code in CODES if code != "en" and item.get(code)
+                }
             aliases: list[str] = []
             for key in (*(code for code in CODES if code != "en"), "other"):
                 aliases.extend(str(a) for a in item.get(key, []) or [])
@@ -82,7 +91,7 @@ class Glossary:
                     topic=str(item.get("topic") or ""),
                 )
             )
-        return cls(entries)
+        return cls(entries, home_names)
 
     def forms_about(self, entries: list[GlossaryEntry]) -> frozenset[str]:
         """Normalised forms of what a question is about: the programme names it mentions, or
@@ -106,6 +115,17 @@ class Glossary:
             for pattern, _, _, entry in self._patterns
             if entry.subject and entry.topic
         )
+
+    def with_full_name(self, question: str, language: str) -> str:
+        """The question with its short word for the hub ("hub", "허브", "ハブ") replaced by the
+        hub's full name in its language, unless the full name is already there. Documents name
+        the hub in full, and their headings are questions: "ハブはどこにありますか？" then
+        matches "ソウル創業ハブ・ホーチミンはどこにありますか？" by meaning, instead of the passage
+        on some other address that happens to use the question's words."""
+        name = self.home_names.get(language) or self.home_names.get("en")
+        if not name or self.mentions_subject(question):
+            return question
+        return NAMES_THE_HUB.sub(lambda _: name, question, count=1)
 
     def strip_subject(self, query: str) -> str:
         """The query without the corpus-wide subject's names (the hub's own name)."""

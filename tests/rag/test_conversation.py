@@ -156,6 +156,23 @@ def test_the_answer_leads_with_the_fact(assistant, question: str, fact: str) -> 
     assert len(sentences) == 1 or len(answer.lead) <= lead_budget(answer.language) * 1.2
 
 
+@pytest.mark.parametrize(
+    ("question", "fact", "decoy"),
+    [
+        ("ハブはどこにありますか？", "テックトレードセンター", "31 Hàn Thuyên"),
+        ("허브는 어디에 있나요?", "호치민", "마포"),
+    ],
+)
+def test_the_hub_by_its_short_name_is_the_hub_by_its_full_name(
+    assistant, question: str, fact: str, decoy: str
+) -> None:
+    # "ハブ"/"허브" alone: by meaning the question is the heading that names the hub in full,
+    # not a passage on another address that shares the question's words.
+    answer = assistant.answer(question)
+    assert answer.outcome != "declined"
+    assert fact in answer.lead and decoy not in answer.lead, answer.lead
+
+
 def test_a_lead_never_opens_with_a_bare_no_for_a_question_that_is_not_yes_no(assistant) -> None:
     for question in ("31 Hàn Thuyên은 어디의 주소인가요?", "What is at 31 Hàn Thuyên?"):
         lead = assistant.answer(question).lead.strip()

@@ -119,3 +119,14 @@ def test_load_accepts_a_path(tmp_path: Path) -> None:
 def test_conditions_to_join_are_asked_as_eligibility_in_every_language(question: str) -> None:
     packaged = Glossary.load()
     assert any("eligibility" in english for english in _english(packaged.match(question)))
+
+
+def test_the_short_word_for_the_hub_becomes_its_full_name(glossary: Glossary) -> None:
+    assert glossary.with_full_name("ハブはどこ？", "ja") == "デモハブはどこ？"
+    assert glossary.with_full_name("허브 위치", "ko") == "데모허브 위치"
+    assert glossary.with_full_name("where is the hub?", "en") == "where is the Demo Hub?"
+    # named in full already, or not named at all: unchanged
+    assert glossary.with_full_name("데모허브 위치", "ko") == "데모허브 위치"
+    assert glossary.with_full_name("Where is TTC?", "en") == "Where is TTC?"
+    # a language the glossary has no form for: the English name
+    assert glossary.with_full_name("hub o dau", "xx") == "Demo Hub o dau"

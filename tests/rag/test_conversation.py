@@ -188,9 +188,10 @@ def test_a_lead_never_opens_with_but_of_a_sentence_not_shown(assistant) -> None:
 @pytest.mark.parametrize(
     "sentence",
     ["However, the fee is not published.", "다만 비용은 공개되지 않았습니다.",
-     "ただし、費用は公表されていません。", "Tuy nhiên, chi phí chưa được công bố."],
+     "ただし、費用は公表されていません。", "Tuy nhiên, chi phí chưa được công bố.",
+     "그래서 2023년 이전 자료에는 옛 이름이 나옵니다.", "So older sources use the old name."],
 )
-def test_a_sentence_opening_with_however_refers_to_the_one_before(sentence: str) -> None:
+def test_a_sentence_opening_with_however_or_so_refers_to_the_one_before(sentence: str) -> None:
     assert opens_with_reference(sentence)
 
 

@@ -180,6 +180,25 @@ def _strip_korean_ending(word: str) -> str:
     return word
 
 
+# Light verbs glued to a noun once the ending is gone ("지원받았어요" → "지원받았" → "지원",
+# "방문했나요" → "방문"): their bigrams ("원받", "받았") are no topic. Stripped only when at
+# least two syllables remain ("대한" stays).
+_KO_LIGHT_VERBS = tuple(
+    sorted(
+        "받았 받은 받을 받는 받 했 한 할 하 됐 된 될 되 시켰 시키".split(), key=len, reverse=True
+    )
+)
+
+
+def _korean_stem(word: str) -> str:
+    """A Korean word without its ending and, after a noun, its light verb."""
+    stem = _strip_korean_ending(word)
+    for verb in _KO_LIGHT_VERBS:
+        if len(stem) - len(verb) >= 2 and stem.endswith(verb):
+            return stem[: -len(verb)]
+    return stem
+
+
 def _japanese_content(run: str) -> list[str]:
     """Kanji and katakana stretches of a Japanese run: hiragana is mostly grammar (particles,
     endings), unless the run has nothing else (a word typed in kana)."""
@@ -252,7 +271,7 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             flush_latin()
             if drop_stopwords and tok in STOPWORDS:
                 continue
-            grams = _bigrams(_strip_korean_ending(tok))
+            grams = _bigrams(_korean_stem(tok))
             if drop_stopwords:
                 grams = [g for g in grams if g not in _KO_STOP_BIGRAMS]
             tokens.extend(grams)

@@ -116,6 +116,13 @@ def test_clipped_english_words_are_the_words_documents_spell_out() -> None:
     assert tokenize("mở cty ở VN ko") == tokenize("mở công ty ở Việt Nam không")
 
 
+def test_korean_light_verbs_leave_their_noun() -> None:
+    # "지원받았어요" (received support): the topic is 지원, not the bigrams "원받", "받았"
+    assert tokenize("지원받았어요") == tokenize("지원")
+    assert tokenize("방문했어요") == tokenize("방문")
+    assert tokenize("대한민국") == ["대한", "한민", "민국"]  # a noun, not 대 + 한
+
+
 def test_numbers_lose_thousands_separators() -> None:
     assert "1000000" in tokenize("1,000,000 VND")
 

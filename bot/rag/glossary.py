@@ -146,13 +146,17 @@ class Glossary:
     def match_forms(self, query: str) -> list[tuple[GlossaryEntry, str]]:
         """(entry, form) for every form of an entry found in the query."""
         haystack = _norm(query)
-        plain = strip_diacritics(query.lower())
+        lower = unicodedata.normalize("NFC", query.lower())
+        plain = strip_diacritics(lower)
         found: list[tuple[GlossaryEntry, str]] = []
         for pattern, form, original, entry in self._patterns:
             if pattern.isascii() and len(pattern) <= 5:
-                # Short Latin aliases match whole words only ("ttc" must not match "http").
+                # Short Latin aliases match whole words only ("ttc" must not match "http"). One
+                # written with diacritics ("ở đâu") also matches them typed plainly ("o dau");
+                # one written without ("loi", the LOI) does not match a word with them ("lời").
+                text = plain if form != original.lower() else lower
                 words = re.escape(form).replace(r"\ ", r"\s+")
-                if not re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", plain):
+                if not re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", text):
                     continue
             elif pattern not in haystack:
                 continue

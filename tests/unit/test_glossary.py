@@ -69,6 +69,13 @@ def test_short_latin_aliases_match_whole_words_only(glossary: Glossary) -> None:
     assert glossary.match("https://attc.example") == []
 
 
+def test_the_loi_is_named_by_its_abbreviation_and_not_by_vietnamese_loi() -> None:
+    packaged = Glossary.load()
+    assert any("LOI" in english for english in _english(packaged.match("LOI ký khi nào")))
+    # "trả lời" (to answer) is written with a diacritic: not the letter of intent
+    assert not any("LOI" in english for english in _english(packaged.match("bạn trả lời được gì")))
+
+
 def test_expansion_forms_cross_languages(glossary: Glossary) -> None:
     # A Korean question names the entry; its forms give the other languages' words.
     [entry] = glossary.match("사무실 임대료는 얼마인가요?")

@@ -137,3 +137,10 @@ def test_the_short_word_for_the_hub_becomes_its_full_name(glossary: Glossary) ->
     assert glossary.with_full_name("Where is TTC?", "en") == "Where is TTC?"
     # a language the glossary has no form for: the English name
     assert glossary.with_full_name("hub o dau", "xx") == "Demo Hub o dau"
+
+
+@pytest.mark.parametrize(
+    "question", ["hạn chót nộp đơn là khi nào", "what's the due date?", "신청 기한은?", "応募期限は？"]
+)
+def test_a_deadline_is_asked_as_a_deadline_in_every_language(question: str) -> None:
+    assert "deadline" in _english(Glossary.load().match(question))

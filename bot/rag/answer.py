@@ -121,10 +121,15 @@ def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadF
     index = retrieval.snapshot.index if retrieval.snapshot is not None else None
     best_similarity = max(s.similarity for s in sentences)
     reliable = retrieval.dense_reliable and retrieval.query_vector is not None
+    # Within a passage about what the question names, its other words pick the sentence:
+    # "サイゴン・ハイテクパークの面積は？" is answered by the sentence with 面積, not by the one
+    # that repeats the park's name (naming it is the ``about`` evidence).
+    asked_words = [t for t in retrieval.query_tokens if t not in retrieval.name_tokens]
+    asked_words = asked_words or retrieval.query_tokens
     features = []
     for position, sentence in enumerate(sentences):
         overlap = (
-            index.overlap(retrieval.query_tokens, set(tokenize(sentence.text)), retrieval.synonyms)
+            index.overlap(asked_words, set(tokenize(sentence.text)), retrieval.synonyms)
             if index is not None
             else 0.0
         )

@@ -120,6 +120,9 @@ class Retrieval:
     dense_reliable: bool = True
     # Normalised forms of what the question is about (its programme names, else the hub).
     about: frozenset[str] = frozenset()
+    # Keyword tokens of the programme names as typed ("サイゴン・ハイテクパーク"): they tell which
+    # passage, not which of its sentences, answers.
+    name_tokens: frozenset[str] = frozenset()
     snapshot: _Snapshot | None = None
     # The evidence for every chunk row of the snapshot (not only the candidates), so a
     # passage of the same topic in another language can be picked without searching again.
@@ -439,6 +442,12 @@ class HybridRetriever:
             unseen_pairs=snap.index.unseen_pair_share(query_tokens),
             snapshot=snap,
             about=self.glossary.forms_about(matched),
+            name_tokens=frozenset(
+                t
+                for entry, form in matched_forms
+                if not (entry.concept or entry.subject)
+                for t in _form_tokens(form)
+            ),
         )
         # A founder's message often carries context sentences around the question ("We are an
         # EV-charging startup with no local contacts. What support does the hub give?"): word

@@ -233,6 +233,31 @@ def test_a_news_article_answers_with_the_sentence_that_states_the_fact(
     assert not answer.lead.startswith("Zebracorn Robotics opens a lab")
 
 
+PARK_REPORT = """サイゴン・ハイテクパーク視察メモ
+
+サイゴン・ハイテクパーク（SHTP）はホーチミン市東部にある国家ハイテクパークで、多くの外資系工場が集まる。
+敷地面積は913haで、資料によっては1,066haとされる。
+サイゴン・ハイテクパークにはサムスン電子の家電工場もあり、サイゴン・ハイテクパークの管理委員会が入居審査を行う。
+"""
+
+
+def test_a_report_answers_with_the_sentence_of_the_asked_attribute(
+    tmp_path_factory, shared_embeddings
+) -> None:
+    # The park's name picks the document; "面積" picks the sentence (which says "敷地面積",
+    # not the park's name), not the sentences that repeat the name.
+    root = tmp_path_factory.mktemp("report")
+    knowledge = root / "knowledge"
+    (knowledge / "uploads").mkdir(parents=True)
+    (knowledge / "uploads" / "park-memo.txt").write_text(PARK_REPORT, encoding="utf-8")
+    assistant = Assistant(
+        make_settings(root / "data", knowledge_dir=knowledge), embeddings=shared_embeddings
+    )
+    assert not assistant.ingest().failed
+    answer = assistant.answer("サイゴン・ハイテクパークの面積は？")
+    assert answer.outcome != "declined" and "913ha" in answer.lead, answer.lead
+
+
 def test_an_english_document_answers_a_korean_question_and_says_so(
     staff_document_assistant,
 ) -> None:

@@ -199,12 +199,17 @@ def _korean_stem(word: str) -> str:
     return stem
 
 
+_JA_KANA_QUESTION = re.compile(r"^(?:どこ|いつ|なに|なん|だれ|どう|いくら|どれ|どの|どんな|どちら)")
+
+
 def _japanese_content(run: str) -> list[str]:
     """Kanji and katakana stretches of a Japanese run: hiragana is mostly grammar (particles,
     endings), unless the run has nothing else (a word typed in kana)."""
     parts = re.findall(r"[\u4e00-\u9fff]+|[\u30a1-\u30fa\u30fc-\u30ff]+", run)
     if not parts:
-        return [run]
+        # "、どこにあるの", "いつですか": a kana run opening with a question word is the
+        # question's grammar, not a word typed in kana.
+        return [] if _JA_KANA_QUESTION.match(run) else [run]
     # "何階", "何社", "何年": the question word is not part of the word documents use ("3階").
     return [p[1:] if len(p) > 1 and p[0] in "何幾" else p for p in parts]
 

@@ -123,6 +123,13 @@ def test_korean_light_verbs_leave_their_noun() -> None:
     assert tokenize("대한민국") == ["대한", "한민", "민국"]  # a noun, not 대 + 한
 
 
+def test_a_kana_run_opening_with_a_question_word_is_grammar() -> None:
+    # after a comma, "どこにあるの" starts a run of its own: it is not a word typed in kana
+    assert tokenize("ハブ、どこにあるの") == tokenize("ハブ")
+    assert tokenize("ハブ、いくらですか") == tokenize("ハブ")
+    assert tokenize("もうしこみ")  # a word typed in kana is still a word
+
+
 def test_numbers_lose_thousands_separators() -> None:
     assert "1000000" in tokenize("1,000,000 VND")
 

@@ -61,6 +61,8 @@ STOPWORDS = frozenset(
      "actually", "exactly", "really", "specifically", "precisely", "basically", "roughly",
      # English chat shorthand ("where are u located", "can u tell me pls"; not "r": R&D).
      "u", "ur", "pls", "plz", "thx", "wanna", "gonna", "im",
+     # Asking for help, not what with ("can the hub help me find investors?").
+     "find", "looking", "able", "possible",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
 # 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
@@ -68,9 +70,8 @@ STOPWORDS = frozenset(
 _JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト".split())
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha",
-     # chat shorthand for question words and particles: ko/k/hok = không, đc/dc = được,
-     # j = gì, ntn = như thế nào, ad = the page's admin (whom a question greets)
-     "ko", "hok", "đc", "dc", "ntn", "ad"]
+     # chat shorthand (besides those in STOPWORDS): hok = không, ntn = như thế nào
+     "hok", "ntn"]
 )
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "は何", "何で", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "はい", "いつ", "つで", "つま", "まで", "でに", "には"]

@@ -188,6 +188,9 @@ def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
         # the hub's director is a question about who runs it, not about IPTC's director
         ("who is the director of the hub", "hub-overview", "SBA"),
         ("who is the hub's director?", "hub-overview", "SBA"),
+        # "find" asks for help, it is no topic word no document uses
+        ("I'm building a fintech app. Can the hub help me find investors in Vietnam?",
+         "hub-services", "investment matching"),
     ],
 )
 def test_everyday_words_for_documented_things_are_answered(

@@ -149,6 +149,7 @@ class Glossary:
         lower = unicodedata.normalize("NFC", query.lower())
         plain = strip_diacritics(lower)
         found: list[tuple[GlossaryEntry, str]] = []
+        matched: list[tuple[str, GlossaryEntry]] = []
         for pattern, form, original, entry in self._patterns:
             if pattern.isascii() and len(pattern) <= 5:
                 # Short Latin aliases match whole words only ("ttc" must not match "http"). One
@@ -160,5 +161,15 @@ class Glossary:
                     continue
             elif pattern not in haystack:
                 continue
+            # A form found only inside a longer form of another entry is part of that one:
+            # "in charge" (who runs it) does not also name "charge" (a fee).
+            inside = sum(
+                haystack.count(longer)
+                for longer, other in matched
+                if other is not entry and pattern in longer and longer != pattern
+            )
+            if inside and haystack.count(pattern) <= inside:
+                continue
+            matched.append((pattern, entry))
             found.append((entry, original))
         return found

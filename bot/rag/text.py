@@ -63,6 +63,9 @@ STOPWORDS = frozenset(
      "u", "ur", "pls", "plz", "thx", "wanna", "gonna", "im",
      # Asking for help, not what with ("can the hub help me find investors?").
      "find", "looking", "able", "possible",
+     # Negations and "next" (the next call, deadline …): grammar and time, not topic.
+     "not", "don't", "doesn't", "didn't", "can't", "cannot", "isn't", "aren't", "won't",
+     "next", "upcoming",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
 # 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
@@ -200,6 +203,7 @@ def _korean_stem(word: str) -> str:
     return stem
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")
 _JA_KANA_QUESTION = re.compile(r"^(?:どこ|いつ|なに|なん|だれ|どう|いくら|どれ|どの|どんな|どちら)")
 
 
@@ -292,6 +296,8 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
                 tokens.extend(grams)
         else:
             tok = tok.replace(",", "") if any(c.isdigit() for c in tok) else tok
+            # "SBA's", "hub's", "when's": the word itself (not "sba'", which no document has).
+            tok = _POSSESSIVE.sub("", tok) or tok
             latin_run.append(tok)
     flush_latin()
     return tokens

@@ -130,6 +130,13 @@ def test_a_kana_run_opening_with_a_question_word_is_grammar() -> None:
     assert tokenize("もうしこみ")  # a word typed in kana is still a word
 
 
+def test_a_possessive_is_the_word_itself() -> None:
+    assert tokenize("SBA's role") == tokenize("SBA role")
+    assert tokenize("the hub’s address") == tokenize("the hub address")
+    assert tokenize("when's the deadline") == tokenize("when is the deadline")
+    assert tokenize("founders' visas") == tokenize("founders visas")
+
+
 def test_numbers_lose_thousands_separators() -> None:
     assert "1000000" in tokenize("1,000,000 VND")
 

@@ -586,11 +586,21 @@ def question_sentence(text: str) -> str | None:
 def split_question(text: str) -> list[str]:
     """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
     two, and "…, and is there …?" likewise; anything else as itself. A part split at "?" needs
-    two keyword tokens of its own to stand alone."""
+    two keyword tokens of its own, or a question word and one, to stand alone."""
+    from bot.rag.conversation import points_back  # conversation builds on this module
+
+    def stands_alone(part: str) -> bool:
+        # Two words of its own, or a question word and one ("When is the next deadline?")
+        # that does not point back at the part before ("Who heads it?").
+        words = len(tokenize(part))
+        return words >= 2 or (
+            words == 1 and bool(WH_WORDS.search(part)) and not points_back(part)
+        )
+
     parts = [p.strip() for p in _QUESTION_BREAK.split(text) if p.strip()]
     merged: list[str] = []
     for part in parts:
-        if merged and len(tokenize(part)) < 2:
+        if merged and not stands_alone(part):
             merged[-1] = f"{merged[-1]} {part}"
         else:
             merged.append(part)

@@ -205,6 +205,8 @@ def test_two_questions_in_one_message_are_split() -> None:
         "When is the next deadline?",
     ]
     assert split_question("Where is it? ok?") == ["Where is it? ok?"]
+    # a question word and one word of its own stands alone, unless it points back
+    assert split_question("What is NATEC? Who heads it?") == ["What is NATEC? Who heads it?"]
 
 
 def test_an_english_question_quoting_a_vietnamese_name_is_english() -> None:

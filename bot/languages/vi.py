@@ -52,8 +52,10 @@ LANGUAGE = Language(
         ),
         "capability": (
             # "giúp (được) (mình) gì": "for me" may sit before or after "được"
-            r"(?:bạn|em|bot)?\s*(?:có thể )?(?:làm|giúp|hỗ trợ)(?: (?:mình|tôi|tui|tớ|em))?"
-            r"(?: được)?(?: (?:cho )?(?:mình|tôi|tui|tớ|em))?(?: gì| những gì)",
+            (
+                r"(?:bạn|em|bot)?\s*(?:có thể )?(?:làm|giúp|hỗ trợ)(?: (?:mình|tôi|tui|tớ|em))?"
+                r"(?: được)?(?: (?:cho )?(?:mình|tôi|tui|tớ|em))?(?: gì| những gì)"
+            ),
             r"(?:bạn|em|bot) là ai",
             r"(?:tôi|mình|em)?\s*(?:có thể )?hỏi(?: được)?(?: \w+){0,4} (?:gì|những gì|chủ đề nào|cái gì|điều gì|vấn đề gì)",
             r"(?:bạn|em|bot)(?: này)? biết(?: trả lời)?(?: \w+){0,3} (?:gì|những gì)",

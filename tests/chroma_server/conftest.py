@@ -8,7 +8,9 @@ listen on 127.0.0.1 only; servers are stopped and restarted by the fault tests.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -68,12 +70,33 @@ def _terminate(process: subprocess.Popen[bytes] | None) -> None:
         process.wait(timeout=30)
 
 
+def restartable_port() -> int:
+    """A free port below the kernel's ephemeral range, for a server that is started late or
+    restarted on the same port. A port from ``free_port()`` is an ephemeral one: while the
+    server is down, an outgoing connection (the proxy retrying it) or another ``bind(0)``
+    may take it, and the server then fails with "Address … is not available"."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return free_port()
+
+
 class ChromaServer:
     """`chroma run --path … --host 127.0.0.1 --port …`, restartable on the same port and path."""
 
     def __init__(self, path: Path, port: int | None = None) -> None:
         self.path = path
-        self.port = port or free_port()
+        self.port = port or restartable_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ChromaServer:

@@ -30,7 +30,7 @@ from bot.rag.answer import (
     to_source,
     trim_to,
 )
-from bot.rag.conversation import ConversationMemory, points_back, resolve, without_what_about
+from bot.rag.conversation import ConversationMemory, resolve, without_what_about
 from bot.rag.embeddings import embed_questions, load_embeddings
 from bot.rag.generate import MAX_PASSAGES, FallbackCounter, Generator, Passage
 from bot.rag.glossary import NAMES_THE_HUB, Glossary
@@ -43,6 +43,7 @@ from bot.rag.text import (
     REQUEST_WORDS,
     count_words,
     detect_language,
+    points_back,
     question_sentence,
     split_question,
     tokenize,

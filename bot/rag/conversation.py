@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.languages import LANGUAGES
-from bot.rag.text import WH_WORDS
+from bot.rag.text import WH_WORDS, points_back
 
 MAX_CONVERSATIONS = 10_000
 MAX_AGE_SECONDS = 3600.0
@@ -28,24 +28,6 @@ MAX_AGE_SECONDS = 3600.0
 SHORT_QUESTION_TOKENS = 3
 # A subject taken from a question's own words is kept to this length.
 MAX_SUBJECT_CHARS = 80
-
-# "this week", "these days": a time, now — not the things of the previous turn.
-_NOW = r"(?! (?:days?|weeks?|weekends?|months?|years?|morning|afternoon|evening|time)\b)"
-_POINTS_BACK = re.compile(
-    r"\b(?:it|its|it's|that|they|them|their|those|the same)\b|"
-    rf"\b(?:this|these)\b{_NOW}|"
-    r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|"
-    r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
-    r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"
-    r"それ|そこ|その|あれ|あそこ|こちら|では",
-    re.IGNORECASE,
-)
-
-
-def points_back(question: str) -> bool:
-    """Whether the question refers to something said before ("it", "거기", "それ", "nó")."""
-    return bool(_POINTS_BACK.search(question))
-
 
 # "there" as a place already named: "What time did the mayor go there?" names the mayor, and
 # still asks about the previous turn's place.

@@ -558,6 +558,24 @@ def points_elsewhere(sentence: str) -> bool:
     return bool(_POINTS_ELSEWHERE.search(sentence))
 
 
+# "this week", "these days": a time, now — not the things of the previous turn.
+_NOW = r"(?! (?:days?|weeks?|weekends?|months?|years?|morning|afternoon|evening|time)\b)"
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|it's|that|they|them|their|those|the same)\b|"
+    rf"\b(?:this|these)\b{_NOW}|"
+    r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|"
+    r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
+    r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"
+    r"それ|そこ|その|あれ|あそこ|こちら|では",
+    re.IGNORECASE,
+)
+
+
+def points_back(question: str) -> bool:
+    """Whether the question refers to something said before ("it", "거기", "それ", "nó")."""
+    return bool(_POINTS_BACK.search(question))
+
+
 def opens_with_reference(sentence: str) -> bool:
     """Whether a sentence opens with a pronoun whose referent is in the sentence before."""
     return bool(_OPENS_WITH_REFERENCE.match(sentence.strip()))
@@ -587,8 +605,6 @@ def split_question(text: str) -> list[str]:
     """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
     two, and "…, and is there …?" likewise; anything else as itself. A part split at "?" needs
     two keyword tokens of its own, or a question word and one, to stand alone."""
-    from bot.rag.conversation import points_back  # conversation builds on this module
-
     def stands_alone(part: str) -> bool:
         # Two words of its own, or a question word and one ("When is the next deadline?")
         # that does not point back at the part before ("Who heads it?").

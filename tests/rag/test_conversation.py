@@ -8,8 +8,7 @@ import pytest
 from bot.languages import BY_CODE
 from bot.rag.answer import OTHER_LANGUAGE_NOTE, lead_budget
 from bot.rag.assistant import Assistant
-from bot.rag.conversation import points_back
-from bot.rag.text import opens_with_reference, split_sentences
+from bot.rag.text import opens_with_reference, points_back, split_sentences
 from tests.conftest import make_settings
 
 
@@ -210,19 +209,24 @@ the spring, after the first prototypes are shipped to customers in Korea.
 """
 
 
-@pytest.fixture(scope="module")
-def staff_document_assistant(tmp_path_factory, shared_embeddings) -> Assistant:
-    """An index of one staff-style news article (no front matter, no FAQ headings)."""
-    root = tmp_path_factory.mktemp("staffdoc")
+def _one_upload_assistant(root, shared_embeddings, name: str, text: str) -> Assistant:
+    """An index of one staff upload (no front matter, no FAQ headings), ingested as one chunk."""
     knowledge = root / "knowledge"
     (knowledge / "uploads").mkdir(parents=True)
-    (knowledge / "uploads" / "zebracorn-news.txt").write_text(ARTICLE, encoding="utf-8")
+    (knowledge / "uploads" / name).write_text(text, encoding="utf-8")
     assistant = Assistant(
         make_settings(root / "data", knowledge_dir=knowledge), embeddings=shared_embeddings
     )
     report = assistant.ingest()
     assert not report.failed and report.chunks_embedded == 1
     return assistant
+
+
+@pytest.fixture(scope="module")
+def staff_document_assistant(tmp_path_factory, shared_embeddings) -> Assistant:
+    """An index of one staff-style news article."""
+    root = tmp_path_factory.mktemp("staffdoc")
+    return _one_upload_assistant(root, shared_embeddings, "zebracorn-news.txt", ARTICLE)
 
 
 def test_a_news_article_answers_with_the_sentence_that_states_the_fact(
@@ -247,13 +251,7 @@ def test_a_report_answers_with_the_sentence_of_the_asked_attribute(
     # The park's name picks the document; "面積" picks the sentence (which says "敷地面積",
     # not the park's name), not the sentences that repeat the name.
     root = tmp_path_factory.mktemp("report")
-    knowledge = root / "knowledge"
-    (knowledge / "uploads").mkdir(parents=True)
-    (knowledge / "uploads" / "park-memo.txt").write_text(PARK_REPORT, encoding="utf-8")
-    assistant = Assistant(
-        make_settings(root / "data", knowledge_dir=knowledge), embeddings=shared_embeddings
-    )
-    assert not assistant.ingest().failed
+    assistant = _one_upload_assistant(root, shared_embeddings, "park-memo.txt", PARK_REPORT)
     answer = assistant.answer("サイゴン・ハイテクパークの面積は？")
     assert answer.outcome != "declined" and "913ha" in answer.lead, answer.lead
 

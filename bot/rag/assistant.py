@@ -293,17 +293,20 @@ class Assistant:
         follow_up = False
         try:
             completed = self._resolve(text, conversation) if generator is None else text
+            parts: list[tuple[Retrieval, float]] = []
             if completed != text:
                 follow_up = True
                 # A follow-up that lacks its subject: asked about the previous turn's subject
                 # (one question: the subject in brackets is not a second one).
                 query = completed
-                pieces = [completed]
-            else:
+                parts = [self._judge(completed, lang)]
+                own = self._own_subject(text, parts[0], lang)
+                if own is not None:
+                    follow_up, query, parts = False, text, []
+            if not parts:
                 # Nothing to complete it with: "còn diện tích?" asks about diện tích.
                 query = without_what_about(query)
-                pieces = split_question(query)
-            parts = [self._judge(piece, lang) for piece in pieces]
+                parts = [self._judge(piece, lang) for piece in split_question(query)]
             if len(parts) == 1 and parts[0][1] < self._decline_below:
                 # About to decline a message that introduces itself before it asks ("I'm a
                 # fintech founder. What does the hub do?"): the words around the question
@@ -350,6 +353,40 @@ class Assistant:
         final = result or extractive
         generator.remember(conversation, text, final.answer)
         return final
+
+    def _own_subject(
+        self, question: str, completed: tuple[Retrieval, float], lang: str
+    ) -> tuple[Retrieval, float] | None:
+        """The question judged as typed, when it has a subject of its own after all: short
+        ("EVの税金はいくら？", "ハノイにもありますか") but none of its words occurs in the document
+        the previous turn's subject leads to, while a passage found without that subject holds
+        some of them. A question that points back ("How big is it?", "거기 면적은?") keeps the
+        previous subject, and so does one whose words that document uses ("có từ bao giờ?"
+        after the Tech Trade Center: its document says since when)."""
+        if points_back(question):
+            return None
+        lent = completed[0]
+        snap = lent.snapshot
+        if not lent.candidates or snap is None:
+            return None
+        own = self._judge(question, lang)
+        retrieval, value = own
+        if value < self._decline_below or not retrieval.candidates:
+            return None
+        best, lent_best = retrieval.candidates[0], lent.candidates[0]
+        if best.topic == lent_best.topic:
+            return None
+        index = snap.index
+        words, synonyms = retrieval.query_tokens, retrieval.synonyms
+        # That document as written in the question's language, and as the answer would quote it.
+        rows = [lent_best.row] + [
+            row
+            for language in {lang, lent_best.language}
+            for row in snap.topic_rows.get((lent_best.topic, language), [])
+        ]
+        if index.overlap(words, index.tokens_of(rows), synonyms) > 0:
+            return None
+        return own if index.coverage(words, best.id, synonyms) > 0 else None
 
     @property
     def _decline_below(self) -> float:

@@ -228,6 +228,10 @@ class KeywordIndex:
             return 0.0
         return self.overlap(query_tokens, self._token_sets[self._position[chunk_id]], synonyms)
 
+    def tokens_of(self, rows: Iterable[int]) -> frozenset[str]:
+        """The keyword tokens of the chunks at ``rows`` together (a whole document's)."""
+        return frozenset().union(*(self._token_sets[row] for row in rows))
+
     def overlap(
         self,
         query_tokens: Sequence[str],

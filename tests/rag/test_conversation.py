@@ -107,6 +107,34 @@ def test_a_new_unrelated_question_does_not_borrow_the_previous_subject(
 
 
 @pytest.mark.parametrize(
+    ("question", "section_word"),
+    [
+        ("EVの税金はいくら？", "ベトナム市場"),  # the EV tax: the market document
+        ("ハノイにもありますか", "場所"),  # whether the hub is in Hanoi: its location
+    ],
+)
+def test_a_short_question_with_a_subject_of_its_own_is_not_a_follow_up(
+    assistant, question: str, section_word: str
+) -> None:
+    # Short enough to lack a subject, but its words are not in the Tech Trade Center's
+    # document at all while another passage holds them: the founder moved on.
+    conversation = f"chat:moved-on:{question}"
+    assistant.answer("テックトレードセンターって使えますか", conversation=conversation)
+    answer = assistant.answer(question, conversation=conversation)
+    assert answer.answered and answer.sources, answer.answer
+    assert section_word in answer.sources[0].title, answer.sources[0].title
+
+
+def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assistant) -> None:
+    # "since when?": the Tech Trade Center's document says since when (August 2022).
+    conversation = "chat:kept"
+    assistant.answer("Seoul–Ho Chi Minh Tech Trade Center để làm gì vậy?", conversation=conversation)
+    answer = assistant.answer("có từ bao giờ?", conversation=conversation)
+    assert answer.answered and "Tech Trade Center" in answer.sources[0].title
+    assert "2022" in answer.lead, answer.lead
+
+
+@pytest.mark.parametrize(
     ("question", "back"),
     [
         ("How much is office rent in District 1 these days?", False),

@@ -189,9 +189,14 @@ def _strip_korean_ending(word: str) -> str:
 # least two syllables remain ("대한" stays).
 _KO_LIGHT_VERBS = tuple(
     sorted(
-        "받았 받은 받을 받는 받 했 한 할 하 됐 된 될 되 시켰 시키".split(), key=len, reverse=True
+        "받았 받은 받을 받는 받 했 해 한 할 하 됐 된 될 되 시켰 시키".split(), key=len, reverse=True
     )
 )
+
+
+# A question word with a casual ending ("어디야", "얼마냐", "누구임", "언제쯤", "어딨어요"): the
+# question's grammar, like the stop words, whatever the ending (a closed class of words).
+_KO_QUESTION_FORM = re.compile(r"(?:어디|어딘|어딨|얼마|누구|누군|언제|뭐|뭔|왜|어때|어떻)[가-힣]{0,2}")
 
 
 def _korean_stem(word: str) -> str:
@@ -279,7 +284,7 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
         first = tok[0]
         if _HANGUL.match(first):
             flush_latin()
-            if drop_stopwords and tok in STOPWORDS:
+            if drop_stopwords and (tok in STOPWORDS or _KO_QUESTION_FORM.fullmatch(tok)):
                 continue
             grams = _bigrams(_korean_stem(tok))
             if drop_stopwords:

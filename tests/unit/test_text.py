@@ -123,6 +123,14 @@ def test_korean_light_verbs_leave_their_noun() -> None:
     assert tokenize("대한민국") == ["대한", "한민", "민국"]  # a noun, not 대 + 한
 
 
+def test_a_korean_question_word_with_a_casual_ending_is_grammar() -> None:
+    # "허브 어디야" (where's the hub?): "디야" is no topic word, and "신청해" is 신청
+    assert tokenize("허브 어디야") == tokenize("허브")
+    assert tokenize("입주비 얼마야") == tokenize("입주비")
+    assert tokenize("어떻게 신청해") == tokenize("신청")
+    assert tokenize("분야") and tokenize("이해") == ["이해"]  # nouns keep their syllables
+
+
 def test_a_kana_run_opening_with_a_question_word_is_grammar() -> None:
     # after a comma, "どこにあるの" starts a run of its own: it is not a word typed in kana
     assert tokenize("ハブ、どこにあるの") == tokenize("ハブ")

@@ -329,7 +329,7 @@ class Assistant:
             elif max(v for _, v in parts) < self._decline_below:
                 whole = parts[0][0] if len(parts) == 1 and query == text else None
                 intent = self._talk_by_meaning(text, lang, whole)
-                if intent:
+                if intent and not (intent == "capability" and self._asks_about_else(text, lang)):
                     return self._small_talk(intent, lang)
         except StoreUnavailable:
             logger.warning("answer unavailable: store unreachable")
@@ -488,6 +488,13 @@ class Assistant:
             vector = self.retriever.embed(text, lang)
         intent, similarity = self.intents.nearest(vector)
         return intent if similarity >= self.scorer.smalltalk_above else ""
+
+    def _asks_about_else(self, text: str, lang: str) -> bool:
+        """Whether a message worded like "what can you help with?" names something that
+        neither the documents nor the ways of asking that use ("ビザのサポートはありますか",
+        "có hỗ trợ visa không"): a question about that thing, out of scope, not small talk."""
+        unseen = self.retriever.unseen_words(text, lang)
+        return any(word not in smalltalk.TALK_TOKENS for word in unseen)
 
     def _small_talk(self, intent: str, lang: str) -> Answer:
         text = smalltalk.reply(intent, lang, self.retriever.documents_by_language())

@@ -38,6 +38,7 @@ _FILLER = frozenset(
     저한테 저에게 저희에게 나한테 저는 제가 저희 혹시 그럼 그리고 요 ㅎㅎ ㅋㅋ 있어요 있나요 있습니까 있어
     bạn ơi nhé nha ạ với nhiều lắm
     あなた 君 ボット よろしく お願い します
+    answer answers 답변 대답 答え 回答 trả lời
     """.split()
 )
 
@@ -78,6 +79,16 @@ EXEMPLARS: dict[str, dict[str, list[str]]] = {
     intent: {lang.code: list(lang.smalltalk_exemplars[intent]) for lang in LANGUAGES}
     for intent in ("capability", "greeting", "thanks", "goodbye")
 }
+
+# Every word of the ways small talk is phrased: a message's words beyond these and the
+# documents' are a subject of its own.
+TALK_TOKENS = _FILLER_TOKENS | frozenset(
+    t
+    for by_language in EXEMPLARS.values()
+    for examples in by_language.values()
+    for example in examples
+    for t in tokenize(example)
+)
 
 MAX_TOPICS = 6
 MAX_EXAMPLES = 3

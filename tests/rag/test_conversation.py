@@ -150,6 +150,24 @@ def test_this_and_these_of_time_do_not_point_back(question: str, back: bool) -> 
     assert points_back(question) is back
 
 
+@pytest.mark.parametrize(
+    "message", ["ビザのサポートはありますか", "có hỗ trợ visa không", "do you offer visa support?"]
+)
+def test_support_for_a_thing_no_document_names_is_declined_not_small_talk(
+    assistant, message: str
+) -> None:
+    # worded like "what support do you give?", but about visas, which no document covers
+    answer = assistant.answer(message)
+    assert answer.outcome == "declined", answer.answer
+
+
+@pytest.mark.parametrize(
+    "message", ["어떤 걸 도와줄 수 있나요? 한국어로 물어봐도 되죠?", "bạn giúp được gì cho mình?"]
+)
+def test_what_can_you_do_worded_freely_is_still_small_talk(assistant, message: str) -> None:
+    assert assistant.answer(message).outcome == "smalltalk"
+
+
 def test_thanks_after_a_question_is_small_talk_not_a_follow_up(assistant) -> None:
     # worded so the phrase table misses it: recognised by meaning, as typed
     assistant.answer("What is NATEC?", conversation="chat:thanks")

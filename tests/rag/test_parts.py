@@ -63,6 +63,9 @@ def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
         ("Bạn giúp được mình những gì?", "capability"),  # "mình": for me
         ("em hỗ trợ tôi được gì", "capability"),
         ("何ができますか？", "capability"),
+        # the assistant's own act ("answer") is no subject
+        ("ボットは何について答えてくれますか", "capability"),
+        ("What topics can you answer?", "capability"),
         ("thanks a lot!", "thanks"),
         ("감사합니다", "thanks"),
         ("Cảm ơn bạn nhiều nha", "thanks"),

@@ -483,9 +483,12 @@ class Assistant:
     def _talk_by_meaning(self, text: str, lang: str, searched: Retrieval | None = None) -> str:
         """The small-talk intent the message means ("" when none is close enough), from the
         vector of its search when it has one."""
-        vector = searched.query_vector if searched is not None else None
+        # Words in quotes are mentioned, not said: "'만나서 반갑습니다'를 베트남어로 번역해
+        # 주세요" asks for a translation; it does not greet.
+        said = smalltalk.unquoted(text)
+        vector = searched.query_vector if searched is not None and said == text else None
         if vector is None:
-            vector = self.retriever.embed(text, lang)
+            vector = self.retriever.embed(said, lang)
         intent, similarity = self.intents.nearest(vector)
         return intent if similarity >= self.scorer.smalltalk_above else ""
 

@@ -169,6 +169,17 @@ class IntentMatcher:
         return self._intents[best], float(sims[best])
 
 
+# A quote opens after a space or punctuation ("what's" has no quote in it); Korean and
+# Japanese glue particles to its end ("'…'를").
+_QUOTED = re.compile(r"(?<!\w)'[^']+'(?![A-Za-z])|\"[^\"]+\"|“[^”]+”|‘[^’]+’|「[^」]+」|『[^』]+』")
+
+
+def unquoted(text: str) -> str:
+    """The message without the words it quotes (unless it is nothing but a quote)."""
+    rest = " ".join(_QUOTED.sub(" ", text).split())
+    return rest if any(ch.isalnum() for ch in rest) else text
+
+
 def asks(text: str) -> bool:
     """Whether text asks something: a question mark, a question word or a request ("tell me
     about …") in any language."""

@@ -162,6 +162,15 @@ def test_support_for_a_thing_no_document_names_is_declined_not_small_talk(
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["「ありがとう」はベトナム語で何ですか", "Dịch sang tiếng Hàn giúp mình câu 'Chào buổi sáng'"],
+)
+def test_a_quoted_greeting_is_mentioned_not_said(assistant, message: str) -> None:
+    # a translation request: out of scope, not a greeting or thanks to reply to
+    assert assistant.answer(message).outcome == "declined"
+
+
+@pytest.mark.parametrize(
     "message", ["어떤 걸 도와줄 수 있나요? 한국어로 물어봐도 되죠?", "bạn giúp được gì cho mình?"]
 )
 def test_what_can_you_do_worded_freely_is_still_small_talk(assistant, message: str) -> None:

@@ -360,3 +360,15 @@ def test_an_opening_what_about_is_no_topic() -> None:
     assert without_what_about("hub còn mở cửa không?") == "hub còn mở cửa không?"
     assert without_what_about("and?") == "and?"
 
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ("「ありがとう」はベトナム語で何ですか", "はベトナム語で何ですか"),
+        ("'만나서 반갑습니다'를 번역해 주세요", "를 번역해 주세요"),
+        ("what's the hub's address?", "what's the hub's address?"),  # apostrophes, no quote
+        ('"hello"', '"hello"'),  # nothing but a quote: said after all
+    ],
+)
+def test_quoted_words_are_mentioned_not_said(message: str, said: str) -> None:
+    assert smalltalk.unquoted(message) == said

@@ -30,7 +30,14 @@ from bot.rag.glossary import HUB_WORD, Glossary, GlossaryEntry
 from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
-from bot.rag.text import detect_language, question_kind, split_sentences, states_kind, tokenize
+from bot.rag.text import (
+    detect_language,
+    question_kind,
+    split_sentences,
+    states_kind,
+    tokenize,
+    what_instead_of_place,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +398,8 @@ class HybridRetriever:
         """Rank chunks for ``question`` by dense, keyword and heading evidence."""
         snap = self._current()
         lang = language or detect_language(question)
-        spelled = self._repair(snap, question, lang)
+        # "What kind of place is the hub?" asks what it is: "place" would pull toward where.
+        spelled = what_instead_of_place(self._repair(snap, question, lang))
         matched_forms = self.glossary.match_forms(spelled)
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = HUB_WORD.sub(" ", self.glossary.strip_subject(spelled))

@@ -479,7 +479,7 @@ def question_kind(question: str) -> str:
     """"number", "price", "date", "who", "where", "yes-no" or "other": the kind of fact asked
     for ("price": how much money)."""
     lang = detect_language(question)
-    lowered = question.lower()
+    lowered = what_instead_of_place(question).lower()  # "what kind of place": not where
     if lang == "en" and _EN_YES_NO.match(lowered) and not WH_WORDS.search(lowered):
         return "yes-no"  # "Is 31 Hàn Thuyên the hub's address?"
     # The most specific cue wins: "몇 년에" asks a year, though "몇" alone asks a number;
@@ -574,6 +574,30 @@ _POINTS_BACK = re.compile(
     r"それ|そこ|その|あれ|あそこ|こちら|では",
     re.IGNORECASE,
 )
+
+
+# "What kind of place is …?" asks what something is, not where: the place word is the
+# question's grammar ("어떤 곳", "뭐하는 곳", "どんなところ", "nơi như thế nào").
+WHAT_KIND_OF_PLACE = re.compile(
+    r"\bwhat (?:kind|sort|type) of (?:a )?place\b|(?:어떤|무슨|뭐\s?하는|무엇을\s?하는)\s?곳|"
+    r"(?:どんな|どういう|なにをする|何をする)(?:ところ|所|場所)|"
+    r"\b(?:nơi|chỗ)\s+(?:như\s+thế\s+nào|thế\s+nào|gì)",
+    re.IGNORECASE,
+)
+
+
+def what_instead_of_place(text: str) -> str:
+    """"What kind of place is X?" as "What is X?" (for meaning: the question word stays)."""
+
+    def what(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if re.search(r"[가-힣]", found):
+            return "무엇"
+        if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", found):
+            return "何"
+        return "what" if found.lower().startswith("what") else "gì"
+
+    return WHAT_KIND_OF_PLACE.sub(what, text)
 
 
 def points_back(question: str) -> bool:

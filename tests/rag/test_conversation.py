@@ -177,6 +177,18 @@ def test_what_can_you_do_worded_freely_is_still_small_talk(assistant, message: s
     assert assistant.answer(message).outcome == "smalltalk"
 
 
+@pytest.mark.parametrize(
+    "question", ["What kind of place is the hub?", "허브는 뭐하는 곳이에요?", "ハブってどんなところ？"]
+)
+def test_what_kind_of_place_is_answered_by_the_overview_not_the_location(
+    assistant, question: str
+) -> None:
+    answer = assistant.answer(question)
+    assert answer.answered and answer.sources
+    overview = {d.title for d in assistant.sources() if d.topic == "hub-overview"}
+    assert answer.sources[0].title in overview, answer.sources[0].title
+
+
 def test_thanks_after_a_question_is_small_talk_not_a_follow_up(assistant) -> None:
     # worded so the phrase table misses it: recognised by meaning, as typed
     assistant.answer("What is NATEC?", conversation="chat:thanks")

@@ -17,6 +17,7 @@ from bot.rag.text import (
     split_sentences,
     strip_diacritics,
     tokenize,
+    what_instead_of_place,
 )
 
 # --- language detection ----------------------------------------------------------------------
@@ -353,3 +354,17 @@ def test_how_exact_words_are_not_topic_words() -> None:
     # asking for the answer as a list ("목록", "一覧", "リスト") is its form, not its topic
     assert tokenize("협력 대학교 목록") == tokenize("협력 대학교")
     assert tokenize("提携大学の一覧") == tokenize("提携大学のリスト") == tokenize("提携大学")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What kind of place is the hub?", "허브는 뭐하는 곳이에요?", "ハブってどんなところ？", "Hub là nơi như thế nào?"],
+)
+def test_what_kind_of_place_asks_what_not_where(question: str) -> None:
+    assert question_kind(question) == "other"
+    assert "place" not in what_instead_of_place(question).lower()
+
+
+def test_where_questions_stay_where() -> None:
+    assert question_kind("Where is the hub?") == "where"
+    assert question_kind("ハブはどこ？") == "where"

@@ -189,6 +189,21 @@ def test_what_kind_of_place_is_answered_by_the_overview_not_the_location(
     assert answer.sources[0].title in overview, answer.sources[0].title
 
 
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("투자자 소개도 해 주시나요?", "투자 매칭"),
+        ("can the hub connect us with investors?", "nvestment matching"),
+        ("資金調達の支援はありますか", "投資マッチング"),
+    ],
+)
+def test_asking_for_investors_is_answered_by_the_services_investment_matching(
+    assistant, question: str, fact: str
+) -> None:
+    answer = assistant.answer(question)
+    assert answer.answered and fact in answer.lead, answer.lead
+
+
 def test_thanks_after_a_question_is_small_talk_not_a_follow_up(assistant) -> None:
     # worded so the phrase table misses it: recognised by meaning, as typed
     assistant.answer("What is NATEC?", conversation="chat:thanks")

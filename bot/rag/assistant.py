@@ -306,7 +306,8 @@ class Assistant:
             if not parts:
                 # Nothing to complete it with: "còn diện tích?" asks about diện tích.
                 query = without_what_about(query)
-                parts = [self._judge(piece, lang) for piece in split_question(query)]
+                pieces = split_question(query, self._kinds_asked)
+                parts = [self._judge(piece, lang) for piece in pieces]
             if len(parts) == 1 and parts[0][1] < self._decline_below:
                 # About to decline a message that introduces itself before it asks ("I'm a
                 # fintech founder. What does the hub do?"): the words around the question
@@ -491,6 +492,12 @@ class Assistant:
             vector = self.retriever.embed(said, lang)
         intent, similarity = self.intents.nearest(vector)
         return intent if similarity >= self.scorer.smalltalk_above else ""
+
+    def _kinds_asked(self, text: str) -> frozenset[str]:
+        """The glossary concepts a text names (fee, address, size …): the kinds of fact it asks."""
+        return frozenset(
+            entry.english for entry, _ in self.retriever.glossary.match_forms(text) if entry.concept
+        )
 
     def _asks_about_else(self, text: str, lang: str) -> bool:
         """Whether a message worded like "what can you help with?" names something that

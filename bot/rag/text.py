@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 
 from bot.languages import HAN_SENTENCES, LANGUAGES, UNSUPPORTED
 
@@ -630,14 +631,22 @@ def question_sentence(text: str) -> str | None:
     return sentences[-1].strip()
 
 
-def split_question(text: str) -> list[str]:
+def split_question(
+    text: str, asks_about: Callable[[str], frozenset[str]] | None = None
+) -> list[str]:
     """Two questions in one message ("Do you run an accelerator? When is the deadline?") as
     two, and "…, and is there …?" likewise; anything else as itself. A part split at "?" needs
-    two keyword tokens of its own, or a question word and one, to stand alone."""
-    def stands_alone(part: str) -> bool:
+    two keyword tokens of its own, or a question word and one, to stand alone — or, with
+    ``asks_about`` (the kinds of fact a text asks: fee, address, size …), one word asking a
+    kind of fact the part before does not ("허브 위치는? 비용은?")."""
+    def stands_alone(part: str, before: str) -> bool:
         # Two words of its own, or a question word and one ("When is the next deadline?")
         # that does not point back at the part before ("Who heads it?").
         words = len(tokenize(part))
+        if words == 1 and asks_about is not None and not points_back(part):
+            asked = asks_about(part)
+            if asked and not asked & asks_about(before):
+                return True
         return words >= 2 or (
             words == 1 and bool(WH_WORDS.search(part)) and not points_back(part)
         )
@@ -645,11 +654,11 @@ def split_question(text: str) -> list[str]:
     parts = [p.strip() for p in _QUESTION_BREAK.split(text) if p.strip()]
     merged: list[str] = []
     for part in parts:
-        if merged and not stands_alone(part):
+        if merged and not stands_alone(part, merged[-1]):
             merged[-1] = f"{merged[-1]} {part}"
         else:
             merged.append(part)
-    if len(merged) > 1 and len(tokenize(merged[0])) < 2:
+    if len(merged) > 1 and not stands_alone(merged[0], merged[1]):
         merged[1] = f"{merged[0]} {merged[1]}"
         merged.pop(0)
     # A question joined by ", and …" stands alone with one keyword of its own ("…, and is

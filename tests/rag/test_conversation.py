@@ -204,6 +204,14 @@ def test_asking_for_investors_is_answered_by_the_services_investment_matching(
     assert answer.answered and fact in answer.lead, answer.lead
 
 
+def test_two_questions_the_second_one_word_long_are_both_answered(assistant) -> None:
+    answer = assistant.answer("Where is the hub? Fees?")
+    topics = {
+        d.topic for d in assistant.sources() for s in answer.sources if d.title == s.title
+    }
+    assert "location" in topics and topics & {"membership", "applying", "hub-services"}, topics
+
+
 def test_thanks_after_a_question_is_small_talk_not_a_follow_up(assistant) -> None:
     # worded so the phrase table misses it: recognised by meaning, as typed
     assistant.answer("What is NATEC?", conversation="chat:thanks")

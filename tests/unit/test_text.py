@@ -242,6 +242,21 @@ def test_split_question_parts_need_two_keywords_each() -> None:
     assert split_question("Where? The incubator office") == ["Where? The incubator office"]
 
 
+def _kinds(part: str) -> frozenset[str]:
+    # a stand-in for the glossary's concepts: the kinds of fact a part asks
+    words = (("fee", "비용"), ("fee", "fee"), ("where", "위치"))
+    return frozenset(kind for kind, word in words if word in part.lower())
+
+
+def test_a_one_word_part_asking_another_kind_of_fact_is_a_question_of_its_own() -> None:
+    assert split_question("허브 위치는? 비용은?", _kinds) == ["허브 위치는?", "비용은?"]
+    assert split_question("Where is the hub? Fees?", _kinds) == ["Where is the hub?", "Fees?"]
+    # the same kind again, or no kind named: one question, as before
+    assert split_question("허브 비용은? 비용은?", _kinds) == ["허브 비용은? 비용은?"]
+    assert split_question("Who runs the hub? SBA?", _kinds) == ["Who runs the hub? SBA?"]
+    assert split_question("허브 위치는? 비용은?") == ["허브 위치는? 비용은?"]  # no kinds given
+
+
 def test_question_sentence_is_the_last_sentence_when_it_asks() -> None:
     assert text.question_sentence("We build EV chargers. What does the hub offer?") == (
         "What does the hub offer?"

@@ -294,6 +294,7 @@ class Assistant:
         try:
             completed = self._resolve(text, conversation) if generator is None else text
             parts: list[tuple[Retrieval, float]] = []
+            own: tuple[Retrieval, float] | None = None
             if completed != text:
                 follow_up = True
                 # A follow-up that lacks its subject: asked about the previous turn's subject
@@ -307,7 +308,12 @@ class Assistant:
                 # Nothing to complete it with: "còn diện tích?" asks about diện tích.
                 query = without_what_about(query)
                 pieces = split_question(query, self._kinds_asked)
-                parts = [self._judge(piece, lang) for piece in pieces]
+                # The question as typed was judged already when it turned out to have a
+                # subject of its own.
+                parts = [
+                    own if own is not None and piece == text else self._judge(piece, lang)
+                    for piece in pieces
+                ]
             if len(parts) == 1 and parts[0][1] < self._decline_below:
                 # About to decline a message that introduces itself before it asks ("I'm a
                 # fintech founder. What does the hub do?"): the words around the question
@@ -380,7 +386,7 @@ class Assistant:
         index = snap.index
         words, synonyms = retrieval.query_tokens, retrieval.synonyms
         # That document as written in the question's language, and as the answer would quote it.
-        rows = [lent_best.row] + [
+        rows = [
             row
             for language in {lang, lent_best.language}
             for row in snap.topic_rows.get((lent_best.topic, language), [])
@@ -495,9 +501,7 @@ class Assistant:
 
     def _kinds_asked(self, text: str) -> frozenset[str]:
         """The glossary concepts a text names (fee, address, size …): the kinds of fact it asks."""
-        return frozenset(
-            entry.english for entry, _ in self.retriever.glossary.match_forms(text) if entry.concept
-        )
+        return frozenset(e.english for e in self.retriever.glossary.match(text) if e.concept)
 
     def _asks_about_else(self, text: str, lang: str) -> bool:
         """Whether a message worded like "what can you help with?" names something that

@@ -151,7 +151,7 @@ def test_this_and_these_of_time_do_not_point_back(question: str, back: bool) -> 
 
 
 @pytest.mark.parametrize(
-    "message", ["ビザのサポートはありますか", "có hỗ trợ visa không", "do you offer visa support?"]
+    "message", ["ビザのサポートはありますか", "có hỗ trợ visa không", "can you help with visas?"]
 )
 def test_support_for_a_thing_no_document_names_is_declined_not_small_talk(
     assistant, message: str

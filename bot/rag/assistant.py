@@ -660,6 +660,17 @@ class Assistant:
             key=lambda c: -(c.score + (LANGUAGE_PREFERENCE if c.language == lang else 0.0)),
         )
 
+    def _ranked_in_language(self, retrieval: Retrieval, lang: str) -> Candidate | None:
+        """The best-ranked passage in ``lang`` among the top candidates of a topic that ranks
+        as well as the best one (within `LANGUAGE_SWITCH_RANK`)."""
+        top = retrieval.candidates[: self.settings.top_k * 2]
+        first: dict[str, float] = {}
+        for c in top:
+            first.setdefault(c.topic, c.score)
+        near = {t for t, score in first.items() if score >= top[0].score - LANGUAGE_SWITCH_RANK}
+        own = [c for c in top if c.language == lang and c.topic in near]
+        return max(own, key=lambda c: c.score) if own else None
+
     def _choose(self, retrieval: Retrieval, lang: str) -> Candidate:
         """The passage to answer from: best topic, in the question's language when possible."""
         best = retrieval.candidates[0]
@@ -696,6 +707,17 @@ class Assistant:
                 return max(same, key=lambda c: c.score)
             found = self.retriever.best_in_language(retrieval, best.topic, fallback)
             if found is not None and (found.keyword > 0 or found.dense > 0):
+                # Documents in different languages are not always parallel: the English
+                # overview says where the hub is, the Vietnamese one does not. A passage in
+                # this language from a topic ranked as well as the best one answers instead
+                # when it clearly outranks everything the best topic has in this language.
+                ranked = self._ranked_in_language(retrieval, fallback)
+                own = max(
+                    (c.score for c in retrieval.candidates if c.topic == best.topic and c.language == fallback),
+                    default=float("-inf"),
+                )
+                if ranked is not None and ranked.score > own + LANGUAGE_SWITCH_RANK:
+                    return ranked
                 found.score = best.score
                 return found
         return best

@@ -67,6 +67,16 @@ def test_falls_back_to_english_and_says_so(no_vietnamese_hi_seoul) -> None:
     assert answer.answer.startswith(note)
 
 
+def test_documents_that_are_not_translations_answer_in_their_own_language(assistant) -> None:
+    # The English overview has a "where" section, the Vietnamese overview has none: the
+    # Vietnamese answer comes from the Vietnamese location document, not from whatever the
+    # Vietnamese overview says (53 startups helped).
+    answer = assistant.answer("hub ở đâu vậy?")
+    assert answer.outcome in ("answered", "unsure")
+    assert answer.sources[0].source == "vi/location.md"
+    assert "Tech Trade Center" in answer.lead
+
+
 @pytest.mark.parametrize(
     ("question", "language"),
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -44,8 +45,10 @@ from bot.rag.text import (
     count_words,
     detect_language,
     points_back,
+    question_kind,
     question_sentence,
     split_question,
+    states_kind,
     tokenize,
 )
 
@@ -601,9 +604,16 @@ class Assistant:
             seen_docs.add(candidate.metadata.get("path"))
             sources.append(to_source(candidate))
         text = "\n\n".join(part for part in (f"{note}\n{lead}" if note else lead, details) if part)
+        outcome = self._outcome(value)
+        kind = question_kind(retrieval.question)
+        if outcome == "answered" and kind in SPECIFIC_KINDS and not states_kind(lead, kind):
+            # "How many members?" answered with a sentence that states no number: shown with
+            # the hand-off, not vouched for — and below the sure line, so /gaps lists it.
+            outcome = "unsure"
+            value = min(value, math.nextafter(self.settings.sure_confidence, 0.0))
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,
-            outcome=self._outcome(value),
+            outcome=outcome,
         )  # fmt: skip
 
     def _combined(self, parts: list[tuple[Retrieval, float]], lang: str) -> Answer:
@@ -722,6 +732,8 @@ class Assistant:
                 return found
         return best
 
+# Kinds of fact a lead either states or does not (text.question_kind).
+SPECIFIC_KINDS = frozenset({"number", "price", "date"})
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 # How much less a runner-up topic's passage in the question's language may stand out (cosine

@@ -149,6 +149,26 @@ def test_new_document_is_answerable_after_ingest(assistant, tmp_path) -> None:
     assert answer.answered and "zebracorn" in answer.answer
 
 
+def test_a_lead_without_the_number_asked_for_is_not_vouched_for(assistant, tmp_path) -> None:
+    from tests.rag.files import write_md
+
+    counted = write_md(tmp_path / "faq" / "zebracorn.md", "Zebracorn club", "faq", {
+        "How many members does the zebracorn club have?": "The zebracorn club has 42 members.",
+    })  # fmt: skip
+    uncounted = write_md(tmp_path / "faq" / "quokkafin.md", "Quokkafin club", "faq", {
+        "How many members does the quokkafin club have?": "The quokkafin club brings founders "
+        "together to share what they learnt about selling in Vietnam.",
+    })  # fmt: skip
+    assistant.ingest([counted, uncounted])
+    sure = assistant.answer("How many members does the zebracorn club have?")
+    assert sure.outcome == "answered" and "42" in sure.lead
+    # As close a match, but its lead states no number: shown with the hand-off, as unsure.
+    unsure = assistant.answer("How many members does the quokkafin club have?")
+    assert unsure.sources[0].source.endswith("quokkafin.md")
+    assert unsure.outcome == "unsure" and unsure.answered
+    assert unsure.confidence < assistant.settings.sure_confidence  # /gaps reads it
+
+
 @pytest.mark.parametrize(
     ("message", "topic"),
     [

@@ -373,7 +373,7 @@ class Assistant:
         some of them. A question that points back ("How big is it?", "거기 면적은?") keeps the
         previous subject, and so does one whose words that document uses ("có từ bao giờ?"
         after the Tech Trade Center: its document says since when)."""
-        if points_back(question):
+        if points_back(question, connectives=False):
             return None
         lent = completed[0]
         snap = lent.snapshot
@@ -394,7 +394,14 @@ class Assistant:
             for language in {lang, lent_best.language}
             for row in snap.topic_rows.get((lent_best.topic, language), [])
         ]
-        if index.overlap(words, index.tokens_of(rows), synonyms) > 0:
+        present = index.tokens_of(rows)
+        pairs = [t for t in words if "_" in t and index.uses(t)]
+        if lang == "vi" and pairs:
+            # Vietnamese syllables are not words: "diện tích" is one (a pair the documents
+            # use), and a document that has "diện" and "tích" elsewhere says nothing of size.
+            if any(pair in present for pair in pairs):
+                return None
+        elif index.overlap(words, present, synonyms) > 0:
             return None
         return own if index.coverage(words, best.id, synonyms) > 0 else None
 

@@ -175,6 +175,10 @@ class KeywordIndex:
     def __len__(self) -> int:
         return self._n
 
+    def uses(self, token: str) -> bool:
+        """Whether any chunk has the token."""
+        return token in self._df
+
     def idf(self, token: str) -> float:
         """Inverse document frequency; a word the corpus never uses weighs UNSEEN_WEIGHT times
         the rarest seen word — it is the strongest sign that the documents do not cover it."""

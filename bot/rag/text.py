@@ -601,9 +601,17 @@ def what_instead_of_place(text: str) -> str:
     return WHAT_KIND_OF_PLACE.sub(what, text)
 
 
-def points_back(question: str) -> bool:
-    """Whether the question refers to something said before ("it", "거기", "それ", "nó")."""
+def points_back(question: str, *, connectives: bool = True) -> bool:
+    """Whether the question refers to something said before ("it", "거기", "それ", "nó").
+
+    ``connectives=False``: "그럼", "그러면", "では" ("then …") and "còn" ("and …?") carry the
+    conversation on without naming what they refer to, so they do not count."""
+    if not connectives:
+        question = _CONNECTIVES.sub(" ", question)
     return bool(_POINTS_BACK.search(question))
+
+
+_CONNECTIVES = re.compile(r"그럼|그러면|では|\b(?:thế còn|vậy còn|còn)\b", re.IGNORECASE)
 
 
 def opens_with_reference(sentence: str) -> bool:

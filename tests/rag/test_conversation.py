@@ -131,6 +131,26 @@ def test_a_short_question_with_a_subject_of_its_own_is_not_a_follow_up(
     assert answer.answered and _topics(answer)[:1] == [topic], answer.sources
 
 
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        # "그럼" (then …) carries the chat on; it points back to nothing
+        ("SBA와 NATEC의 LOI는 무엇인가요?", "그럼 면적은요?"),
+        # "diện tích" is one word; the LOI document has "diện" and "tích" only apart
+        ("LOI giữa SBA và NATEC là gì?", "diện tích bao nhiêu?"),
+    ],
+)
+def test_a_follow_up_its_subject_cannot_answer_is_asked_as_typed(
+    assistant, previous: str, question: str
+) -> None:
+    # The letter of intent has no floor area: the area asked for is the hub's.
+    conversation = f"chat:size-after-loi:{question}"
+    assistant.answer(previous, conversation=conversation)
+    answer = assistant.answer(question, conversation=conversation)
+    assert answer.answered and _topics(answer)[:1] == ["hub-overview"], answer.sources
+    assert "1758" in answer.lead.replace(",", ""), answer.lead
+
+
 def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assistant) -> None:
     # "since when?": the Tech Trade Center's document says since when (August 2022).
     conversation = "chat:kept"
@@ -154,6 +174,13 @@ def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assist
 def test_this_and_these_of_time_do_not_point_back(question: str, back: bool) -> None:
     # "these days" is now, not the things of the previous turn.
     assert points_back(question) is back
+
+
+@pytest.mark.parametrize("question", ["그럼 면적은?", "では広さは？", "còn diện tích?"])
+def test_connectives_carry_a_chat_on_without_pointing_at_a_thing(question: str) -> None:
+    assert points_back(question)
+    assert not points_back(question, connectives=False)
+    assert points_back(f"{question} 거기", connectives=False)
 
 
 @pytest.mark.parametrize(

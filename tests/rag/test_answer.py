@@ -221,6 +221,8 @@ def test_samsungs_factory_is_the_sehc_section(assistant, question: str) -> None:
         # "find" asks for help, it is no topic word no document uses
         ("I'm building a fintech app. Can the hub help me find investors in Vietnam?",
          "hub-services", "investment matching"),
+        # getting an office is joining the hub, not the advice on what to write to the staff
+        ("how do i get office space at the hub?", "membership", "office space"),
     ],
 )
 def test_everyday_words_for_documented_things_are_answered(

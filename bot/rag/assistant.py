@@ -722,21 +722,23 @@ class Assistant:
             ]
             if same:
                 return max(same, key=lambda c: c.score)
-            found = self.retriever.best_in_language(retrieval, best.topic, fallback)
+            # Its passages that ranked lower still carry the fitted model's judgement: the
+            # Korean "how big?" section, not the one sharing the most words.
+            ranked_own = [
+                c for c in retrieval.candidates if c.topic == best.topic and c.language == fallback
+            ]
+            own = max(ranked_own, key=lambda c: c.score) if ranked_own else None
+            found = own or self.retriever.best_in_language(retrieval, best.topic, fallback)
             if found is not None and (found.keyword > 0 or found.dense > 0):
                 # Documents in different languages are not always parallel: the English
                 # overview says where the hub is, the Vietnamese one does not. A passage in
                 # this language from a topic ranked as well as the best one answers instead
                 # when it clearly outranks everything the best topic has in this language.
                 ranked = self._ranked_in_language(retrieval, fallback)
-                own = max(
-                    (c.score for c in retrieval.candidates if c.topic == best.topic and c.language == fallback),
-                    default=float("-inf"),
-                )
-                if ranked is not None and ranked.score > own + LANGUAGE_SWITCH_RANK:
+                floor = own.score if own is not None else float("-inf")
+                if ranked is not None and ranked.score > floor + LANGUAGE_SWITCH_RANK:
                     return ranked
-                found.score = best.score
-                return found
+                return dataclasses.replace(found, score=best.score)
         return best
 
 # Kinds of fact a lead either states or does not (text.question_kind).

@@ -77,6 +77,16 @@ def test_documents_that_are_not_translations_answer_in_their_own_language(assist
     assert "Tech Trade Center" in answer.lead
 
 
+def test_the_founders_language_answers_from_the_section_the_model_ranked(assistant) -> None:
+    # "몇 평" (how many pyeong) is a size question. The English size section ranks first and
+    # no Korean passage is among the top ones: the Korean answer is the Korean size section
+    # (ranked lower, but well above its siblings), not the one sharing "사무" with the question.
+    answer = assistant.answer("사무실 몇 평이에요?")
+    assert answer.outcome in ("answered", "unsure")
+    assert answer.sources[0].source == "ko/hub-overview.md"
+    assert "1,758" in answer.lead, answer.lead
+
+
 @pytest.mark.parametrize(
     ("question", "language"),
     [

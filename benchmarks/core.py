@@ -74,8 +74,9 @@ def _never(name: str):
     raise AssertionError(f"an unchanged re-ingest loaded the model {name}")
 
 
-def _chunk_only(embeddings, chunks: list[Chunk], heading_cache) -> list:
+def _chunk_only(embeddings, chunks: list[Chunk], heading_cache, checkpoint=lambda: None) -> list:
     """The previous path's embedding work: one vector per chunk (title + section + text)."""
+    checkpoint()  # the indexer's cancellation point, as in indexer._embed_chunks
     vectors = embeddings.embed_documents([c.index_text for c in chunks])
     return [indexer_module._EmbeddedChunk(c, [], v) for c, v in zip(chunks, vectors, strict=True)]
 

@@ -611,16 +611,11 @@ class Assistant:
             seen_docs.add(candidate.metadata.get("path"))
             sources.append(to_source(candidate))
         text = "\n\n".join(part for part in (f"{note}\n{lead}" if note else lead, details) if part)
-        outcome = self._outcome(value)
-        kind = question_kind(retrieval.question)
-        if outcome == "answered" and kind in SPECIFIC_KINDS and not states_kind(lead, kind):
-            # "How many members?" answered with a sentence that states no number: shown with
-            # the hand-off, not vouched for — and below the sure line, so /gaps lists it.
-            outcome = "unsure"
-            value = min(value, math.nextafter(self.settings.sure_confidence, 0.0))
+        if self._misses_kind(retrieval.question, lead):
+            value = self._not_sure(value)
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,
-            outcome=outcome,
+            outcome=self._outcome(value),
         )  # fmt: skip
 
     def _combined(self, parts: list[tuple[Retrieval, float]], lang: str) -> Answer:
@@ -640,6 +635,8 @@ class Assistant:
                 continue
             seen.add(chosen.id)
             lead, rest = self._lead_and_details(retrieval, chosen, lang, budget)
+            if self._misses_kind(retrieval.question, lead):
+                values[-1] = self._not_sure(value)
             note = self._language_note(chosen, lang)
             leads.append(f"{note}\n{lead}" if note else lead)
             details.append(rest)
@@ -651,6 +648,18 @@ class Assistant:
             "\n\n".join(p for p in (lead, detail) if p), True, lang, sources, confidence=value,
             lead=lead, details=detail, outcome="unsure" if value < self._decline_below else self._outcome(value),
         )  # fmt: skip
+
+    @staticmethod
+    def _misses_kind(question: str, lead: str) -> bool:
+        """Whether the question asks a number, a date or an amount the lead does not state
+        ("How many members?" answered with a sentence that states no number)."""
+        kind = question_kind(question)
+        return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
+
+    def _not_sure(self, value: float) -> float:
+        """A confidence no higher than just below the sure line: the answer is shown with the
+        hand-off, not vouched for, and /gaps (which reads the logged confidence) lists it."""
+        return min(value, math.nextafter(self.settings.sure_confidence, 0.0))
 
     def _language_note(self, chosen: Candidate, lang: str) -> str:
         if chosen.language and chosen.language != lang and lang in OTHER_LANGUAGE_NOTE:

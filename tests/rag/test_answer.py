@@ -177,6 +177,13 @@ def test_a_lead_without_the_number_asked_for_is_not_vouched_for(assistant, tmp_p
     assert unsure.sources[0].source.endswith("quokkafin.md")
     assert unsure.outcome == "unsure" and unsure.answered
     assert unsure.confidence < assistant.settings.sure_confidence  # /gaps reads it
+    # Asked together, the part whose lead states no number makes the whole answer unsure.
+    both = assistant.answer(
+        "How many members does the zebracorn club have? How many members does the quokkafin "
+        "club have?"
+    )
+    assert "42" in both.lead and "quokkafin" in both.lead
+    assert both.outcome == "unsure"
 
 
 @pytest.mark.parametrize(

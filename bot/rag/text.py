@@ -570,11 +570,14 @@ _POINTS_BACK = re.compile(
     r"\b(?:it|its|it's|that|they|them|their|those|the same)\b|"
     rf"\b(?:this|these)\b{_NOW}|"
     r"(?<!\bis )(?<!\bare )\bthere\b(?! (?:is|are|was|were)\b)|"
-    r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|그럼|그러면|"
-    r"\b(?:nó|đó|đấy|ấy|còn|thế còn|vậy còn)\b|"
-    r"それ|そこ|その|あれ|あそこ|こちら|では",
+    r"거기|그곳|그 곳|그건|그게|그것|그\s|이곳|여기|"
+    r"\b(?:nó|đó|đấy|ấy)\b|"
+    r"それ|そこ|その|あれ|あそこ|こちら",
     re.IGNORECASE,
 )
+# "그럼", "그러면", "では" ("then …") and "còn" ("and …?"): they carry a chat on without naming
+# what they refer to.
+_CONNECTIVES = re.compile(r"그럼|그러면|では|\b(?:thế còn|vậy còn|còn)\b", re.IGNORECASE)
 
 
 # "What kind of place is …?" asks what something is, not where: the place word is the
@@ -602,16 +605,11 @@ def what_instead_of_place(text: str) -> str:
 
 
 def points_back(question: str, *, connectives: bool = True) -> bool:
-    """Whether the question refers to something said before ("it", "거기", "それ", "nó").
-
-    ``connectives=False``: "그럼", "그러면", "では" ("then …") and "còn" ("and …?") carry the
-    conversation on without naming what they refer to, so they do not count."""
-    if not connectives:
-        question = _CONNECTIVES.sub(" ", question)
-    return bool(_POINTS_BACK.search(question))
-
-
-_CONNECTIVES = re.compile(r"그럼|그러면|では|\b(?:thế còn|vậy còn|còn)\b", re.IGNORECASE)
+    """Whether the question refers to something said before ("it", "거기", "それ", "nó"), or
+    (unless ``connectives=False``) carries the chat on ("그럼", "では", "còn")."""
+    return bool(_POINTS_BACK.search(question)) or (
+        connectives and bool(_CONNECTIVES.search(question))
+    )
 
 
 def opens_with_reference(sentence: str) -> bool:

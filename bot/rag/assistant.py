@@ -723,20 +723,19 @@ class Assistant:
                 best = max(near, key=lambda c: c.score)
         # No passage in the question's language: English is the founders' common second
         # language, so it is preferred over, say, Korean for a Vietnamese question.
+        top = self.settings.top_k * 2
         for fallback in dict.fromkeys((lang, "en")):
-            same = [
-                c
-                for c in retrieval.candidates[: self.settings.top_k * 2]
+            # Candidates are sorted by rank: the first of this topic in this language is the
+            # one the fitted model prefers (the Korean "how big?" section, not the one sharing
+            # the most words), whether or not it made the top of the list.
+            here = [
+                i
+                for i, c in enumerate(retrieval.candidates)
                 if c.topic == best.topic and c.language == fallback
             ]
-            if same:
-                return max(same, key=lambda c: c.score)
-            # Its passages that ranked lower still carry the fitted model's judgement: the
-            # Korean "how big?" section, not the one sharing the most words.
-            ranked_own = [
-                c for c in retrieval.candidates if c.topic == best.topic and c.language == fallback
-            ]
-            own = max(ranked_own, key=lambda c: c.score) if ranked_own else None
+            own = retrieval.candidates[here[0]] if here else None
+            if own is not None and here[0] < top:
+                return own
             found = own or self.retriever.best_in_language(retrieval, best.topic, fallback)
             if found is not None and (found.keyword > 0 or found.dense > 0):
                 # Documents in different languages are not always parallel: the English

@@ -613,6 +613,8 @@ class Assistant:
         text = "\n\n".join(part for part in (f"{note}\n{lead}" if note else lead, details) if part)
         if self._misses_kind(retrieval.question, lead):
             value = self._not_sure(value)
+        if asked is not None and self._asks_unknown(asked, lang):
+            value = self._not_sure(value)
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,
             outcome=self._outcome(value),
@@ -655,6 +657,16 @@ class Assistant:
         ("How many members?" answered with a sentence that states no number)."""
         kind = question_kind(question)
         return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
+
+    def _asks_unknown(self, asked: str, lang: str) -> bool:
+        """Whether a follow-up asks about a word no document uses ("주말에도 열어요?" after a
+        question about Hi Seoul: open at weekends): the borrowed subject is known, so the
+        answer looks confident, but nothing found can say what was asked."""
+        glossary = self.retriever.glossary
+        forms = [form.lower() for _, form in glossary.match_forms(asked)]
+        unseen = self.retriever.unseen_words(glossary.strip_subject(asked), lang)
+        # A glossary word is known by its synonyms ("広さ" for the documents' "面積").
+        return any(not any(word.lower() in form for form in forms) for word in unseen)
 
     def _not_sure(self, value: float) -> float:
         """A confidence no higher than just below the sure line: the answer is shown with the

@@ -151,6 +151,27 @@ def test_a_follow_up_its_subject_cannot_answer_is_asked_as_typed(
     assert "1758" in answer.lead.replace(",", ""), answer.lead
 
 
+@pytest.mark.parametrize(
+    ("previous", "question"),
+    [
+        ("하이서울 기업만 신청 가능?", "주말에도 열어요?"),  # open at weekends: no document says
+        ("What is Saigon Hi-Tech Park?", "is it open on sundays?"),
+    ],
+)
+def test_a_follow_up_about_something_no_document_mentions_is_never_vouched_for(
+    assistant, previous: str, question: str
+) -> None:
+    conversation = f"chat:unknown-follow-up:{question}"
+    assistant.answer(previous, conversation=conversation)
+    answer = assistant.answer(question, conversation=conversation)
+    assert answer.outcome in ("unsure", "declined"), (answer.outcome, answer.lead)
+    # The same chat's follow-up in the documents' words stays sure.
+    assistant.answer(previous, conversation=conversation + ":known")
+    known = assistant.answer("How big is it?" if previous.isascii() else "언제부터요?",
+                             conversation=conversation + ":known")
+    assert known.outcome != "declined", known.lead
+
+
 def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assistant) -> None:
     # "since when?": the Tech Trade Center's document says since when (August 2022).
     conversation = "chat:kept"

@@ -127,16 +127,23 @@ def word_groups(tokens: Sequence[str]) -> list[list[str]]:
             last = groups[-1][-1]
             chained = _cjk(last) and _cjk(token) and last[1] == token[0]
             plain_form = token != last and strip_diacritics(last) == token
-            if chained or plain_form:
+            if chained or plain_form or _two_readings(last, token):
                 groups[-1].append(token)
                 continue
         groups.append([token])
     return groups
 
 
+def _two_readings(stem: str, word: str) -> bool:
+    """A Korean word of two syllables as ``tokenize`` reads it both ways ("면" and "면적"):
+    the first syllable with an ending, or one word."""
+    return len(stem) == 1 and len(word) == 2 and _cjk(word) and word[0] == stem
+
+
 def _alternatives(group: list[str]) -> bool:
-    """A word and its plain spelling (either counts), not a chain of bigrams (each counts)."""
-    return len(group) == 2 and not _cjk(group[0])
+    """A word and its plain spelling, or a word's two readings (either counts), not a chain
+    of bigrams (each counts)."""
+    return len(group) == 2 and (not _cjk(group[0]) or _two_readings(*group))
 
 
 class KeywordIndex:
@@ -278,6 +285,19 @@ class KeywordIndex:
         if not any("_" not in t for t in query_tokens):
             return 0.0
         return 1.0 - self.overlap(query_tokens, self._vocabulary, synonyms)
+
+    def settle_readings(self, tokens: Sequence[str]) -> list[str]:
+        """A question's tokens with each two-way Korean word ("면" / "면적", "받" / "받을") read
+        the way the documents use it more: the documents' words are indexed both ways, but a
+        question counts each word once."""
+        out: list[str] = []
+        for token in tokens:
+            if out and _two_readings(out[-1], token):
+                if self._df[token] > self._df[out[-1]]:
+                    out[-1] = token
+                continue
+            out.append(token)
+        return out
 
     def unseen_words(self, query_tokens: Sequence[str]) -> list[str]:
         """The query's words no chunk uses: a Korean or Japanese word counts as seen when any

@@ -403,7 +403,7 @@ class HybridRetriever:
         matched_forms = self.glossary.match_forms(spelled)
         matched = list(dict.fromkeys(entry for entry, _ in matched_forms))
         stripped = HUB_WORD.sub(" ", self.glossary.strip_subject(spelled))
-        query_tokens = tokenize(stripped)
+        query_tokens = snap.index.settle_readings(tokenize(stripped))
         # Nothing but the hub's name ("What is Seoul Startup Hub Ho Chi Minh?", "What does the
         # hub do?") asks for its overview, the subject's home topic; "Where is …?" or "When did
         # … open?" ask for one fact about it.

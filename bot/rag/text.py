@@ -248,7 +248,7 @@ def count_words(tokens: list[str]) -> int:
         continues = (
             len(token) == 2 and len(previous) == 2 and not token.isascii()
             and previous[-1] == token[0]
-        )  # fmt: skip
+        ) or (len(previous) == 1 and len(token) == 2 and token[0] == previous and _HANGUL.match(previous))  # fmt: skip
         previous = token
         if not (asks or continues):
             words += 1
@@ -287,7 +287,11 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             flush_latin()
             if drop_stopwords and (tok in STOPWORDS or _KO_QUESTION_FORM.fullmatch(tok)):
                 continue
-            grams = _bigrams(_korean_stem(tok))
+            stem = _korean_stem(tok)
+            # Two syllables whose second could be an ending: a particle after a one-syllable
+            # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings
+            # are kept, so that "면적" matches "면적은" as "층" matches "층에".
+            grams = [stem, tok] if len(tok) == 2 and len(stem) == 1 else _bigrams(stem)
             if drop_stopwords:
                 grams = [g for g in grams if g not in _KO_STOP_BIGRAMS]
             tokens.extend(grams)

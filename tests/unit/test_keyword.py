@@ -140,6 +140,20 @@ def test_korean_vowel_typos_are_repaired_to_the_one_corpus_word() -> None:
     assert index.correct_hangul("베트남 비자") == "베트남 비자"
 
 
+def test_a_two_way_korean_word_in_a_question_is_read_as_the_documents_use_it() -> None:
+    index = KeywordIndex(
+        ["size", "grant"],
+        ["허브의 면적은 1,758 m²이고 면적이 넓습니다.", "지원금을 받을 수 있고 지원을 받는 기업은 교육도 받습니다."],
+    )
+    assert index.settle_readings(tokenize("면적")) == ["면적"]
+    assert index.settle_readings(tokenize("받을 수 있나요")) == ["받"]
+    # Either reading counts as the word: a bare noun is covered by the noun with a particle.
+    assert index.coverage(tokenize("면적"), "size") == 1.0
+    # Unknown both ways: the stem stays, and the word is one unseen word, not two.
+    assert index.settle_readings(tokenize("돈이")) == ["돈"]
+    assert index.unseen_words(tokenize("돈이")) == ["돈"]
+
+
 def test_japanese_question_prefixes_are_not_part_of_the_word() -> None:
     from bot.rag.text import tokenize
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.rag import text
 from bot.rag.text import (
+    count_words,
     detect_language,
     question_kind,
     split_question,
@@ -79,6 +80,16 @@ def test_korean_particles_and_endings_are_stripped_before_bigrams() -> None:
     assert tokenize("주소는 어디인가요?") == ["주소"]
     # Long runs become overlapping character bigrams.
     assert tokenize("창업허브") == ["창업", "업허", "허브"]
+
+
+def test_a_two_syllable_korean_word_is_read_both_as_noun_and_as_word_plus_particle() -> None:
+    # "면적" is a noun, "층에" a noun and a particle: the tokenizer cannot tell, so it keeps both,
+    # and the bare noun then shares a token with the noun followed by a particle.
+    assert tokenize("면적") == ["면", "면적"]
+    assert "면적" in tokenize("면적은")
+    assert tokenize("층에") == ["층", "층에"]
+    assert "층" in tokenize("몇 층")
+    assert count_words(tokenize("면적")) == 1
 
 
 def test_korean_question_words_are_stop_words_unless_kept() -> None:

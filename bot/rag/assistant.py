@@ -389,11 +389,9 @@ class Assistant:
         index = snap.index
         words, synonyms = retrieval.query_tokens, retrieval.synonyms
         # That document as written in the question's language, and as the answer would quote it.
-        rows = [
-            row
-            for language in {lang, lent_best.language}
-            for row in snap.topic_rows.get((lent_best.topic, language), [])
-        ]
+        rows = snap.topic_rows.get((lent_best.topic, lang)) or snap.topic_rows.get(
+            (lent_best.topic, lent_best.language), []
+        )
         present = index.tokens_of(rows)
         pairs = [t for t in words if "_" in t and index.uses(t)]
         if lang == "vi" and pairs:

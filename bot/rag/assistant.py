@@ -710,27 +710,6 @@ class Assistant:
     def _choose(self, retrieval: Retrieval, lang: str) -> Candidate:
         """The passage to answer from: best topic, in the question's language when possible."""
         best = retrieval.candidates[0]
-        if best.language != lang and not self.retriever.has_topic(retrieval, best.topic, lang):
-            # The best topic has no document in the question's language, but the runner-up may
-            # ("NATEC LOI" is in agencies, English and Korean only, and in loi-2022, also
-            # Japanese): prefer answering in the founder's language.
-            topics = list(dict.fromkeys(c.topic for c in retrieval.candidates))
-            runner_up = topics[1] if len(topics) > 1 else None
-            lift = max(best.dense_lift, best.heading_lift)
-            near = [
-                c
-                for c in retrieval.candidates[: self.settings.top_k * 2]
-                if c.language == lang
-                and c.topic == runner_up
-                # as good on the language-neutral evidence: how far it stands out, and words
-                and max(c.dense_lift, c.heading_lift) >= lift - LANGUAGE_SWITCH_LIFT
-                and c.coverage >= best.coverage
-                # and nearly as likely to answer: a passage ranked well below the best is
-                # not an answer because it is in the founder's language
-                and c.score >= best.score - LANGUAGE_SWITCH_RANK
-            ]
-            if near:
-                best = max(near, key=lambda c: c.score)
         # No passage in the question's language: English is the founders' common second
         # language, so it is preferred over, say, Korean for a Vietnamese question.
         top = self.settings.top_k * 2
@@ -763,10 +742,8 @@ class Assistant:
 SPECIFIC_KINDS = frozenset({"number", "price", "date"})
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
-# How much less a runner-up topic's passage in the question's language may stand out (cosine
-# above its language's median) and still answer instead of a best topic with no such document.
-LANGUAGE_SWITCH_LIFT = 0.01
-# How far (rank logit) below the best topic's passage that runner-up may rank.
+# How far (rank logit) a passage in the question's language from a topic ranked as well as the
+# best one must outrank the best topic's own passages in that language to answer instead.
 LANGUAGE_SWITCH_RANK = 1.0
 # A run of hiragana alone: Japanese grammar (particles, endings), never a subject to lend.
 HIRAGANA = re.compile(r"[\u3041-\u309f]+")

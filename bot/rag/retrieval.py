@@ -367,11 +367,6 @@ class HybridRetriever:
         """(topic, title, headings) of every indexed document, per language (for small talk)."""
         return self._current().documents
 
-    def has_topic(self, retrieval: Retrieval, topic: str, language: str) -> bool:
-        """Whether a document of ``topic`` is written in ``language``."""
-        snap = retrieval.snapshot or self._current()
-        return (topic, language) in snap.topic_rows
-
     def _repair(self, snap: _Snapshot, question: str, lang: str) -> str:
         """Spelling repaired against the corpus, and Vietnamese diacritics put back."""
         spelled = snap.index.correct_spelling(question, english=lang == "en")

@@ -76,6 +76,16 @@ def test_the_loi_is_named_by_its_abbreviation_and_not_by_vietnamese_loi() -> Non
     assert not any("LOI" in english for english in _english(packaged.match("bạn trả lời được gì")))
 
 
+@pytest.mark.parametrize(
+    "question", ["2019 MOU là gì?", "biên bản ghi nhớ năm 2019", "업무협약(MOU)은 언제?", "覚書はいつ？"]
+)
+def test_the_2019_memorandum_is_not_the_2022_letter_of_intent(question: str) -> None:
+    # Two agreements of the programme: a question about one must not pull in the other.
+    english = _english(Glossary.load().match(question))
+    assert any("MOU" in name for name in english), english
+    assert not any("LOI" in name for name in english), english
+
+
 def test_expansion_forms_cross_languages(glossary: Glossary) -> None:
     # A Korean question names the entry; its forms give the other languages' words.
     [entry] = glossary.match("사무실 임대료는 얼마인가요?")

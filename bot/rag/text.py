@@ -611,9 +611,23 @@ def what_instead_of_place(text: str) -> str:
 def points_back(question: str, *, connectives: bool = True) -> bool:
     """Whether the question refers to something said before ("it", "거기", "それ", "nó"), or
     (unless ``connectives=False``) carries the chat on ("그럼", "では", "còn")."""
-    return bool(_POINTS_BACK.search(question)) or (
+    pointer = _POINTS_BACK.search(question)
+    return bool(pointer and not _refers_within(question, pointer.start())) or (
         connectives and bool(_CONNECTIVES.search(question))
     )
+
+
+# Where a clause of a message ends: a pointer after one may refer to that clause.
+_CLAUSE_END = re.compile(r"[,、。;；?？!！]|\.(?=\s)")
+
+
+def _refers_within(message: str, at: int) -> bool:
+    """Whether the pointer at ``at`` follows a clause of the same message that names what it
+    points to ("ベトナムに現地法人を作りたいんですが、そのあたりの手続きって…", "We have no entity
+    in Vietnam yet, can you help with that?"): then it points there, not to the previous turn.
+    "How many people work there?" has no such clause."""
+    ends = [m.start() for m in _CLAUSE_END.finditer(message, 0, at)]
+    return bool(ends) and count_words(tokenize(message[: ends[-1]])) >= 2
 
 
 def opens_with_reference(sentence: str) -> bool:

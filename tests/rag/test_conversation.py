@@ -197,11 +197,40 @@ def test_this_and_these_of_time_do_not_point_back(question: str, back: bool) -> 
     assert points_back(question) is back
 
 
+@pytest.mark.parametrize(
+    ("question", "back"),
+    [
+        ("How many people work there?", True),
+        ("How big is it?", True),
+        ("Tell me about the Samsung complex. What do they make there?", False),
+        ("We have no entity in Vietnam yet, can you help with that?", False),
+        ("うちの会社、ベトナムに現地法人を作りたいんですが、そのあたりの手続きって手伝ってもらえますか", False),
+    ],
+)
+def test_a_pointer_after_a_clause_that_names_its_referent_points_within_the_message(
+    question: str, back: bool
+) -> None:
+    assert points_back(question, connectives=False) is back
+
+
+def test_a_question_that_points_at_its_own_first_clause_does_not_borrow_a_subject(
+    assistant,
+) -> None:
+    conversation = "chat:within"
+    assistant.answer("What is the Seoul–Ho Chi Minh Tech Trade Center?", conversation=conversation)
+    answer = assistant.answer(
+        "We don't have a company in Vietnam yet, can you help us with that?",
+        conversation=conversation,
+    )
+    assert "tech-trade-center" not in assistant.last_retrieval.question.lower()
+    assert "tech trade center" not in assistant.last_retrieval.question.lower(), answer.lead
+
+
 @pytest.mark.parametrize("question", ["그럼 면적은?", "では広さは？", "còn diện tích?"])
 def test_connectives_carry_a_chat_on_without_pointing_at_a_thing(question: str) -> None:
     assert points_back(question)
     assert not points_back(question, connectives=False)
-    assert points_back(f"{question} 거기", connectives=False)
+    assert points_back(f"거기 {question}", connectives=False)
 
 
 @pytest.mark.parametrize(

@@ -287,6 +287,10 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             flush_latin()
             if drop_stopwords and (tok in STOPWORDS or _KO_QUESTION_FORM.fullmatch(tok)):
                 continue
+            if tok.startswith("몇") and len(tok) > 1:
+                # "몇개", "몇명", "몇층": the question word is not part of the word documents
+                # use ("3개", "53명"), as "何社" is "社" in Japanese.
+                tok = tok[1:]
             stem = _korean_stem(tok)
             # Two syllables whose second could be an ending: a particle after a one-syllable
             # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings

@@ -92,6 +92,12 @@ def test_a_two_syllable_korean_word_is_read_both_as_noun_and_as_word_plus_partic
     assert count_words(tokenize("면적")) == 1
 
 
+def test_the_korean_question_word_is_not_part_of_the_counter_it_is_glued_to() -> None:
+    # "몇명" asks how many people: documents write "53명", not "몇명".
+    assert tokenize("몇명이에요") == ["명"]
+    assert tokenize("몇층") == tokenize("몇 층") == ["층"]
+
+
 def test_korean_question_words_are_stop_words_unless_kept() -> None:
     assert "어디" not in tokenize("어디 있나요")
     assert "어디" in tokenize("어디", drop_stopwords=False)

@@ -21,6 +21,7 @@ from bot.rag.text import (
     _strip_korean_ending,
     strip_diacritics,
     tokenize,
+    two_readings,
 )
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
@@ -127,23 +128,17 @@ def word_groups(tokens: Sequence[str]) -> list[list[str]]:
             last = groups[-1][-1]
             chained = _cjk(last) and _cjk(token) and last[1] == token[0]
             plain_form = token != last and strip_diacritics(last) == token
-            if chained or plain_form or _two_readings(last, token):
+            if chained or plain_form or two_readings(last, token):
                 groups[-1].append(token)
                 continue
         groups.append([token])
     return groups
 
 
-def _two_readings(stem: str, word: str) -> bool:
-    """A Korean word of two syllables as ``tokenize`` reads it both ways ("면" and "면적"):
-    the first syllable with an ending, or one word."""
-    return len(stem) == 1 and len(word) == 2 and _cjk(word) and word[0] == stem
-
-
 def _alternatives(group: list[str]) -> bool:
     """A word and its plain spelling, or a word's two readings (either counts), not a chain
     of bigrams (each counts)."""
-    return len(group) == 2 and (not _cjk(group[0]) or _two_readings(*group))
+    return len(group) == 2 and (not _cjk(group[0]) or two_readings(*group))
 
 
 class KeywordIndex:
@@ -292,7 +287,7 @@ class KeywordIndex:
         question counts each word once."""
         out: list[str] = []
         for token in tokens:
-            if out and _two_readings(out[-1], token):
+            if out and two_readings(out[-1], token):
                 if self._df[token] > self._df[out[-1]]:
                     out[-1] = token
                 continue

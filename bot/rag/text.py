@@ -248,11 +248,17 @@ def count_words(tokens: list[str]) -> int:
         continues = (
             len(token) == 2 and len(previous) == 2 and not token.isascii()
             and previous[-1] == token[0]
-        ) or (len(previous) == 1 and len(token) == 2 and token[0] == previous and _HANGUL.match(previous))  # fmt: skip
+        ) or two_readings(previous, token)  # fmt: skip
         previous = token
         if not (asks or continues):
             words += 1
     return words
+
+
+def two_readings(stem: str, word: str) -> bool:
+    """Whether ``stem`` and ``word`` are the two readings ``tokenize`` keeps of one Korean
+    word of two syllables ("면" and "면적"): its first syllable with an ending, or one word."""
+    return len(stem) == 1 and len(word) == 2 and word[0] == stem and bool(_HANGUL.match(stem))
 
 
 def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:

@@ -450,10 +450,11 @@ class Assistant:
         # the tokenizer splits badly ("몇 군데랑") — and a pronoun pointing back keeps the
         # previous subject whatever the words.
         language = detect_language(question)
-        if not points_back(question):
-            unseen = self.retriever.unseen_words(glossary.strip_subject(rest), language)
-            if len(unseen) >= NEW_SUBJECT_WORDS:
-                return question
+        if (
+            not points_back(question)
+            and len(self._unknown_words(rest, language)) >= NEW_SUBJECT_WORDS
+        ):
+            return question
         if previous.topic_words and any(entry.concept for entry, _ in glossary.match_forms(question)):
             # "면적은요?" after "허브 위치가 어디예요?": the earlier question's own words were
             # mostly what it asked (where), which this one replaces (how big) — lend only
@@ -611,7 +612,10 @@ class Assistant:
         text = "\n\n".join(part for part in (f"{note}\n{lead}" if note else lead, details) if part)
         if self._misses_kind(retrieval.question, lead):
             value = self._not_sure(value)
-        if asked is not None and self._asks_unknown(asked, lang):
+        if asked is not None and self._unknown_words(asked, lang):
+            # A follow-up about a word no document uses ("주말에도 열어요?" after a question
+            # about Hi Seoul: open at weekends): the borrowed subject is known, so the answer
+            # looks confident, but nothing found can say what was asked.
             value = self._not_sure(value)
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,
@@ -656,15 +660,13 @@ class Assistant:
         kind = question_kind(question)
         return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
 
-    def _asks_unknown(self, asked: str, lang: str) -> bool:
-        """Whether a follow-up asks about a word no document uses ("주말에도 열어요?" after a
-        question about Hi Seoul: open at weekends): the borrowed subject is known, so the
-        answer looks confident, but nothing found can say what was asked."""
+    def _unknown_words(self, text: str, lang: str) -> list[str]:
+        """The words of ``text`` that no document uses, the hub's name and glossary forms
+        aside (a glossary word is known by its synonyms: "広さ" for the documents' "面積")."""
         glossary = self.retriever.glossary
-        forms = [form.lower() for _, form in glossary.match_forms(asked)]
-        unseen = self.retriever.unseen_words(glossary.strip_subject(asked), lang)
-        # A glossary word is known by its synonyms ("広さ" for the documents' "面積").
-        return any(not any(word.lower() in form for form in forms) for word in unseen)
+        forms = [form.lower() for _, form in glossary.match_forms(text)]
+        unseen = self.retriever.unseen_words(glossary.strip_subject(text), lang)
+        return [word for word in unseen if not any(word.lower() in form for form in forms)]
 
     def _not_sure(self, value: float) -> float:
         """A confidence no higher than just below the sure line: the answer is shown with the
@@ -717,13 +719,15 @@ class Assistant:
             # Candidates are sorted by rank: the first of this topic in this language is the
             # one the fitted model prefers (the Korean "how big?" section, not the one sharing
             # the most words), whether or not it made the top of the list.
-            here = [
-                i
-                for i, c in enumerate(retrieval.candidates)
-                if c.topic == best.topic and c.language == fallback
-            ]
-            own = retrieval.candidates[here[0]] if here else None
-            if own is not None and here[0] < top:
+            place, own = next(
+                (
+                    (i, c)
+                    for i, c in enumerate(retrieval.candidates)
+                    if c.topic == best.topic and c.language == fallback
+                ),
+                (None, None),
+            )
+            if own is not None and place is not None and place < top:
                 return own
             found = own or self.retriever.best_in_language(retrieval, best.topic, fallback)
             if found is not None and (found.keyword > 0 or found.dense > 0):

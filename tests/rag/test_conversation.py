@@ -19,6 +19,13 @@ def _topics(answer: Answer) -> list[str]:
     return [Path(source.source).stem for source in answer.sources]
 
 
+def _chat(assistant: Assistant, conversation: str, *turns: str) -> Answer:
+    """Ask ``turns`` in one conversation, as a founder types them; the last turn's answer."""
+    for turn in turns[:-1]:
+        assistant.answer(turn, conversation=conversation)
+    return assistant.answer(turns[-1], conversation=conversation)
+
+
 @pytest.mark.parametrize(
     ("message", "language"),
     [
@@ -80,10 +87,7 @@ def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assis
     ],
 )
 def test_follow_ups_as_founders_type_them(assistant, turns: list[str], fact: str) -> None:
-    conversation = f"test:{turns[0]}"
-    for turn in turns[:-1]:
-        assistant.answer(turn, conversation=conversation)
-    answer = assistant.answer(turns[-1], conversation=conversation)
+    answer = _chat(assistant, f"test:{turns[0]}", *turns)
     assert answer.answered and fact in answer.lead, answer.lead
 
 
@@ -125,9 +129,7 @@ def test_a_short_question_with_a_subject_of_its_own_is_not_a_follow_up(
 ) -> None:
     # Short enough to lack a subject, but its words are not in the Tech Trade Center's
     # document at all while another passage holds them: the founder moved on.
-    conversation = f"chat:moved-on:{question}"
-    assistant.answer("テックトレードセンターって使えますか", conversation=conversation)
-    answer = assistant.answer(question, conversation=conversation)
+    answer = _chat(assistant, f"chat:moved-on:{question}", "テックトレードセンターって使えますか", question)
     assert answer.answered and _topics(answer)[:1] == [topic], answer.sources
 
 
@@ -144,39 +146,34 @@ def test_a_follow_up_its_subject_cannot_answer_is_asked_as_typed(
     assistant, previous: str, question: str
 ) -> None:
     # The letter of intent has no floor area: the area asked for is the hub's.
-    conversation = f"chat:size-after-loi:{question}"
-    assistant.answer(previous, conversation=conversation)
-    answer = assistant.answer(question, conversation=conversation)
+    answer = _chat(assistant, f"chat:size-after-loi:{question}", previous, question)
     assert answer.answered and _topics(answer)[:1] == ["hub-overview"], answer.sources
     assert "1758" in answer.lead.replace(",", ""), answer.lead
 
 
 @pytest.mark.parametrize(
-    ("previous", "question"),
+    ("previous", "unknown", "known"),
     [
-        ("하이서울 기업만 신청 가능?", "주말에도 열어요?"),  # open at weekends: no document says
-        ("What is Saigon Hi-Tech Park?", "is it open on sundays?"),
+        # open at weekends: no document says; how many Hi Seoul companies: the document says
+        ("하이서울 기업만 신청 가능?", "주말에도 열어요?", "몇 개예요?"),
+        ("What is Saigon Hi-Tech Park?", "is it open on sundays?", "How big is it?"),
     ],
 )
 def test_a_follow_up_about_something_no_document_mentions_is_never_vouched_for(
-    assistant, previous: str, question: str
+    assistant, previous: str, unknown: str, known: str
 ) -> None:
-    conversation = f"chat:unknown-follow-up:{question}"
-    assistant.answer(previous, conversation=conversation)
-    answer = assistant.answer(question, conversation=conversation)
+    answer = _chat(assistant, f"chat:unknown-follow-up:{unknown}", previous, unknown)
     assert answer.outcome in ("unsure", "declined"), (answer.outcome, answer.lead)
-    # The same chat's follow-up in the documents' words stays sure.
-    assistant.answer(previous, conversation=conversation + ":known")
-    known = assistant.answer("How big is it?" if previous.isascii() else "언제부터요?",
-                             conversation=conversation + ":known")
-    assert known.outcome != "declined", known.lead
+    # A follow-up in the documents' words, after the same question, stays sure.
+    answer = _chat(assistant, f"chat:known-follow-up:{known}", previous, known)
+    assert answer.outcome == "answered", (answer.outcome, answer.lead)
 
 
 def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assistant) -> None:
     # "since when?": the Tech Trade Center's document says since when (August 2022).
-    conversation = "chat:kept"
-    assistant.answer("Seoul–Ho Chi Minh Tech Trade Center để làm gì vậy?", conversation=conversation)
-    answer = assistant.answer("có từ bao giờ?", conversation=conversation)
+    answer = _chat(
+        assistant, "chat:kept", "Seoul–Ho Chi Minh Tech Trade Center để làm gì vậy?", "có từ bao giờ?"
+    )
     assert answer.answered and _topics(answer)[:1] == ["tech-trade-center"], answer.sources
     assert "2022" in answer.lead, answer.lead
 

@@ -13,13 +13,14 @@ import yaml
 from bot.languages import CODES
 from bot.rag.text import strip_diacritics
 
-# "the hub": in a question to the hub's assistant it means the hub itself. Written in Latin
-# script it is not a keyword either (Vietnamese documents write "hub" where English ones write
-# the full name, so as a keyword it pulled "What does the hub do?" to Vietnamese passages);
-# 허브/ハブ stay keywords (documents in those languages use them for the hub as well).
-HUB_WORD = re.compile(r"\bhub\b", re.IGNORECASE)
+# "the hub": in a question to the hub's assistant it means the hub itself, so it is the
+# subject, not a keyword. As a keyword, "hub" pulled "What does the hub do?" to Vietnamese
+# passages (they write "hub" where English ones write the full name), and "허브" made "허브는
+# 뭐하는 곳이에요?" rank sections by how often they say 허브. ハブ stays a keyword: as a subject
+# word it declined more Japanese questions than it helped (train split).
+HUB_WORD = re.compile(r"\bhub\b|허브", re.IGNORECASE)
 # Any of them: a follow-up naming the hub has its subject, whatever came before.
-NAMES_THE_HUB = re.compile(rf"{HUB_WORD.pattern}|허브|ハブ", re.IGNORECASE)
+NAMES_THE_HUB = re.compile(rf"{HUB_WORD.pattern}|ハブ", re.IGNORECASE)
 
 
 def _norm(text: str) -> str:

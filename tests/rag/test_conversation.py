@@ -257,6 +257,14 @@ def test_what_can_you_do_worded_freely_is_still_small_talk(assistant, message: s
     assert assistant.answer(message).outcome == "smalltalk"
 
 
+@pytest.mark.parametrize("question", ["How big is the hub?", "허브 면적은?", "허브는 몇 층에 있어요?"])
+def test_the_hubs_common_noun_is_its_subject_not_a_keyword(assistant, question: str) -> None:
+    # "hub"/"허브" alone means the hub: every document says it, so it must not rank sections
+    # by how often they do; the words typed with it do.
+    retrieval = assistant.retriever.retrieve(question)
+    assert retrieval.query_tokens and not {"hub", "허브"} & set(retrieval.query_tokens)
+
+
 @pytest.mark.parametrize(
     "question", ["What kind of place is the hub?", "허브는 뭐하는 곳이에요?", "ハブってどんなところ？"]
 )

@@ -160,18 +160,26 @@ def _stem_en(word: str) -> str:
     return word
 
 
+# Korean particles. Alone, a particle is what is left of "서울창업허브랑" once the programme's
+# name is taken out: grammar, not a word the documents fail to use.
+_KO_PARTICLES = frozenset(
+    """
+    은 는 이 가 을 를 의 에 에서 에게 께 한테 으로 로 와 과 도 만 랑 이랑 하고 부터 까지
+    에는 에서는 으로는 로는 에도 에서도 이나 나 이며 이고 께서 보다 처럼 마다 조차 밖에
+    """.split()
+)
 # Korean particles and polite endings glued to the last word ("허브의", "열었나요"): stripped
 # before bigrams so that "도는" or "디인" do not count as evidence of a topic.
 _KO_ENDINGS = tuple(
     sorted(
-        """
-        은 는 이 가 을 를 의 에 에서 에게 께 한테 으로 로 와 과 도 만 랑 이랑 하고 부터 까지
-        에는 에서는 으로는 로는 에도 에서도 이나 나 이며 이고 께서 보다 처럼 마다 조차 밖에
+        _KO_PARTICLES.union(
+            """
         인가요 인가 인지 인데 나요 까요 가요 어요 아요 여요 예요 에요 이에요 이예요 세요 습니까
         입니까 입니다 습니다 니다 해요 했나요 됐나요 되나요 하나요 있나요 없나요 였나요 었나요
         았나요 겠죠 죠 지요 는지 은지 을까 ㄹ까 할까 된 되는 하는 한 인 적 려면 으려면 면
         좀 세여 해여 에여 예여 나여 가여 은요 는요
-        """.split(),
+        """.split()
+        ),
         key=len,
         reverse=True,
     )
@@ -272,8 +280,16 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             return
         words = [
             part
-            for w in latin_run
-            if not (drop_stopwords and (w in STOPWORDS or w in _VI_PLAIN_STOPWORDS))
+            for before, w in zip(["", *latin_run], latin_run, strict=False)
+            if not (
+                drop_stopwords
+                and (
+                    w in STOPWORDS
+                    or w in _VI_PLAIN_STOPWORDS
+                    # "mấy giờ" (what time), "bao giờ" (when): grammar, as 時 in 何時
+                    or (strip_diacritics(w) == "gio" and strip_diacritics(before) in ("may", "bao"))
+                )
+            )
             for part in _CLIPPED.get(w, w).split()
         ]
         for word in words:
@@ -291,7 +307,9 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
         first = tok[0]
         if _HANGUL.match(first):
             flush_latin()
-            if drop_stopwords and (tok in STOPWORDS or _KO_QUESTION_FORM.fullmatch(tok)):
+            if drop_stopwords and (
+                tok in STOPWORDS or tok in _KO_PARTICLES or _KO_QUESTION_FORM.fullmatch(tok)
+            ):
                 continue
             if tok.startswith("몇") and len(tok) > 1:
                 # "몇개", "몇명", "몇층": the question word is not part of the word documents

@@ -480,14 +480,19 @@ _POINTS_ELSEWHERE = re.compile(
     re.IGNORECASE,
 )
 _OPENS_WITH_REFERENCE = re.compile(
-    r"^(?:it|its|this|that|these|those|they|their|there|he|she)\b|^(?:이는|이것은|이곳은|그곳은|그는|그녀는|이들|그들)"
+    # "this knowledge base" is the assistant's own documents, never the sentence before
+    r"^(?!this knowledge base|이 지식베이스|このナレッジベース|cơ sở tri thức này)(?:"
+    r"(?:it|its|this|that|these|those|they|their|there|he|she)\b|^(?:이는|이것은|이곳은|그곳은|그는|그녀는|이들|그들)"
     r"|^(?:nó|điều này|đây là|đó là|họ)\b|^(?:これは|それは|これら|そこ|同社|同センター)"
+    # "이 수치는", "その式典", "Con số này": this/that + noun, as "This figure …"
+    r"|^(?:이|그|해당|이러한|그러한|이런|그런)\s|^(?:この|その|これらの|それらの|こうした|そうした)"
+    r"|^\w+(?:\s\w+)?\s(?:này|đó|ấy)\b"
     # "However, …", "So …": a sentence that qualifies or concludes from the one before says
     # little without it.
     r"|^(?:however|but|yet|still|even so|that said|nevertheless|so(?! far)|therefore|thus|hence)\b"
     r"|^(?:다만|하지만|그러나|그렇지만|단,|그래서|따라서|그러므로)"
     r"|^(?:ただし|しかし|ただ、|とはいえ|そのため|だから|したがって)"
-    r"|^(?:tuy nhiên|nhưng|tuy vậy|dù vậy|vì vậy|do đó|vì thế)\b",
+    r"|^(?:tuy nhiên|nhưng|tuy vậy|dù vậy|vì vậy|do đó|vì thế)\b)",
     re.IGNORECASE,
 )
 

@@ -368,6 +368,29 @@ def test_a_sentence_opening_with_however_or_so_refers_to_the_one_before(sentence
     assert opens_with_reference(sentence)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    ["This figure is a total for all bases.", "이 2024년 말 수치는 전체 합계입니다.",
+     "그 행사에는 차관이 참석했습니다.", "この数字は全拠点の合計です。", "その式典には次官が出席しました。",
+     "Con số này là tổng của mọi cơ sở.", "Buổi lễ đó có thứ trưởng tham dự."],
+)
+def test_a_sentence_opening_with_this_or_that_noun_refers_to_the_one_before(sentence: str) -> None:
+    # "이 수치는 …" (this figure) is "This figure …": without the sentence before, the founder
+    # cannot tell which figure.
+    assert opens_with_reference(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["이전 자료는 옛 이름을 씁니다.", "그룹 단위로 지원합니다.", "Seoul Startup Hub Ho Chi Minh nằm ở TP. Hồ Chí Minh.",
+     # "this knowledge base" is the assistant's own documents, not a sentence before
+     "このナレッジベースは公開資料に基づきます。", "이 지식베이스에는 주소가 없습니다.",
+     "This knowledge base does not publish fees.", "Cơ sở tri thức này không công bố phí."],
+)
+def test_a_sentence_naming_its_own_subject_refers_to_nothing_before(sentence: str) -> None:
+    assert not opens_with_reference(sentence)
+
+
 def test_a_japanese_question_is_answered_from_the_japanese_document(assistant) -> None:
     answer = assistant.answer("NATECとのLOIはいつ締結されましたか？")
     assert answer.sources[0].language == "ja"

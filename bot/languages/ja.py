@@ -31,6 +31,7 @@ LANGUAGE = Language(
         "who": r"誰|だれ|代表|トップ|責任者|どの機関|どの会社|どこの会社",
         "where": r"どこ|住所|場所|所在地|何階|どの建物",
         "price": r"費用|料金|家賃|賃料|値段|利用料|使用料",
+        "contact": r"連絡先|電話|メール|メアド",
     },
     smalltalk_phrases={
         "greeting": (

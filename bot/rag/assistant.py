@@ -42,12 +42,14 @@ from bot.rag.scoring import DecisionFeatures, Scorer, to_confidence
 from bot.rag.store import IndexedDocument, KnowledgeStore
 from bot.rag.text import (
     REQUEST_WORDS,
+    asks_contact,
     count_words,
     detect_language,
     points_back,
     question_kind,
     question_sentence,
     split_question,
+    states_contact,
     states_kind,
     tokenize,
 )
@@ -656,8 +658,11 @@ class Assistant:
     @staticmethod
     def _misses_kind(question: str, lead: str) -> bool:
         """Whether the question asks a number, a date or an amount the lead does not state
-        ("How many members?" answered with a sentence that states no number)."""
+        ("How many members?" answered with a sentence that states no number), or contact
+        details the lead says nothing of ("NATEC phone number" answered with what NATEC is)."""
         kind = question_kind(question)
+        if asks_contact(question) and not states_contact(lead):
+            return True
         return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
 
     def _unknown_words(self, text: str, lang: str) -> list[str]:

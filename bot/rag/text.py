@@ -418,8 +418,14 @@ def split_sentences(text: str) -> list[str]:
 # Cues per kind and language, from each language's module in bot/languages.
 _CUES: dict[str, dict[str, str]] = {
     kind: {lang.code: lang.question_cues[kind] for lang in LANGUAGES if kind in lang.question_cues}
-    for kind in ("number", "date", "who", "where", "price")
+    for kind in ("number", "date", "who", "where", "price", "contact")
 }
+# How to reach someone: a phone number, an e-mail, or the way to ask the staff.
+_STATES_CONTACT = re.compile(
+    r"\b(?:phone|e-?mail|contact|reach|telegram|chat)|전화|이메일|연락|문의|채팅|電話|メール|連絡|"
+    r"問い合わせ|チャット|điện thoại|email|liên hệ|liên lạc|trò chuyện|\+?\d[\d ().-]{7,}\d",
+    re.IGNORECASE,
+)
 # What states a person or a body ("Pham Hong Quat", "headed by", "대표", "所長"), and a place.
 _STATES_WHO = re.compile(
     r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,3}\b|\b(?:headed|led|run|operated|"
@@ -569,6 +575,18 @@ def without_citations(sentence: str) -> str:
     if "(" not in sentence and "（" not in sentence:
         return sentence
     return _PARENTHESIS.sub(lambda m: " " if _cites(m.group(1)) else m.group(0), sentence)
+
+
+def asks_contact(question: str) -> bool:
+    """Whether a question asks how to reach someone: a phone number, an e-mail ("NATEC phone
+    number", "SBA 담당자 연락처", "連絡先", "số điện thoại")."""
+    pattern = _CUES["contact"].get(detect_language(question))
+    return bool(pattern and re.search(pattern, question.lower()))
+
+
+def states_contact(text: str) -> bool:
+    """Whether a text says how to reach someone (or that the details are not published)."""
+    return bool(_STATES_CONTACT.search(text))
 
 
 def states_kind(sentence: str, kind: str) -> bool:

@@ -257,6 +257,23 @@ def test_what_can_you_do_worded_freely_is_still_small_talk(assistant, message: s
     assert assistant.answer(message).outcome == "smalltalk"
 
 
+@pytest.mark.parametrize(
+    "question", ["NATEC phone number", "SBA 담당자 연락처 있어요?", "NATECの連絡先は？", "Số điện thoại của NATEC?"]
+)
+def test_contact_details_the_answer_does_not_give_are_never_vouched_for(assistant, question) -> None:
+    # What NATEC is does not say how to call it: shown as unsure, with the hand-off.
+    assert assistant.answer(question).outcome in ("unsure", "declined")
+
+
+@pytest.mark.parametrize(
+    "question", ["Does the hub have a phone number?", "허브 연락처 알려주세요", "ハブの電話番号は？"]
+)
+def test_a_contact_question_the_documents_answer_stays_answered(assistant, question) -> None:
+    # The contact document says the number is not published and how to reach the staff.
+    answer = assistant.answer(question)
+    assert answer.outcome != "declined" and _topics(answer)[:1] == ["contact"], answer.lead
+
+
 @pytest.mark.parametrize("question", ["How big is the hub?", "허브 면적은?", "허브는 몇 층에 있어요?"])
 def test_the_hubs_common_noun_is_its_subject_not_a_keyword(assistant, question: str) -> None:
     # "hub"/"허브" alone means the hub: every document says it, so it must not rank sections

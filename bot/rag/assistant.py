@@ -334,7 +334,9 @@ class Assistant:
             # after a question would otherwise borrow that question's subject and be answered
             # (searched as typed only when its meaning is small talk at all: most follow-ups
             # are not, and they cost one embedding instead of a second search).
-            if follow_up:
+            # A follow-up that asks when, where or how much ("언제부터요?") asks a fact, however
+            # short: greetings, thanks and "what can you do?" ask none of these.
+            if follow_up and question_kind(text) not in ASKS_A_FACT:
                 intent = self._talk_by_meaning(text, lang)
                 if intent and self._judge(text, lang)[1] < self._decline_below:
                     return self._small_talk(intent, lang)
@@ -749,6 +751,7 @@ class Assistant:
 
 # Kinds of fact a lead either states or does not (text.question_kind).
 SPECIFIC_KINDS = frozenset({"number", "price", "date"})
+ASKS_A_FACT = SPECIFIC_KINDS | {"where"}
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 # How far (rank logit) a passage in the question's language from a topic ranked as well as the

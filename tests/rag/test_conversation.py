@@ -10,7 +10,7 @@ import pytest
 from bot.languages import BY_CODE
 from bot.rag.answer import OTHER_LANGUAGE_NOTE, Answer, lead_budget
 from bot.rag.assistant import Assistant
-from bot.rag.text import opens_with_reference, points_back, split_sentences
+from bot.rag.text import opens_with_reference, points_back, split_sentences, states_kind
 from tests.conftest import make_settings
 
 
@@ -89,6 +89,16 @@ def test_a_follow_up_is_about_the_previous_subject_of_its_own_conversation(assis
 def test_follow_ups_as_founders_type_them(assistant, turns: list[str], fact: str) -> None:
     answer = _chat(assistant, f"test:{turns[0]}", *turns)
     assert answer.answered and fact in answer.lead, answer.lead
+
+
+@pytest.mark.parametrize(
+    "turns", [("하이서울 브랜드 기업이 뭐예요?", "언제부터요?"), ("ハイソウルブランド企業って何？", "いつから？")]
+)
+def test_a_follow_up_asking_when_is_never_small_talk(assistant, turns: tuple[str, str]) -> None:
+    # "언제부터요?" is short and close in meaning to chat, but asks a date: Hi Seoul's, here.
+    answer = _chat(assistant, f"test:{turns[0]}", *turns)
+    assert answer.outcome in ("answered", "unsure"), answer.lead
+    assert states_kind(answer.lead, "date") and "Hi Seoul" in answer.lead, answer.lead
 
 
 def test_a_follow_up_is_not_completed_with_particles(assistant) -> None:

@@ -49,7 +49,6 @@ from bot.rag.text import (
     question_kind,
     question_sentence,
     split_question,
-    states_contact,
     states_kind,
     tokenize,
 )
@@ -663,7 +662,7 @@ class Assistant:
         ("How many members?" answered with a sentence that states no number), or contact
         details the lead says nothing of ("NATEC phone number" answered with what NATEC is)."""
         kind = question_kind(question)
-        if asks_contact(question) and not states_contact(lead):
+        if asks_contact(question) and not states_kind(lead, "contact"):
             return True
         return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
 

@@ -584,11 +584,6 @@ def asks_contact(question: str) -> bool:
     return bool(pattern and re.search(pattern, question.lower()))
 
 
-def states_contact(text: str) -> bool:
-    """Whether a text says how to reach someone (or that the details are not published)."""
-    return bool(_STATES_CONTACT.search(text))
-
-
 def states_kind(sentence: str, kind: str) -> bool:
     """Whether a sentence contains the kind of fact asked for (a number, a date) — outside
     the parentheses that cite its source."""
@@ -602,6 +597,9 @@ def states_kind(sentence: str, kind: str) -> bool:
         return bool(_DATE.search(sentence))
     if kind == "who":
         return bool(_STATES_WHO.search(sentence))
+    if kind == "contact":
+        # how to reach someone, or that the details are not published
+        return bool(_STATES_CONTACT.search(sentence))
     if kind == "where":
         # "31 Hàn Thuyên is the address of SRO MOST, not the hub's" names a place to say where
         # something is not: it does not answer "where?".

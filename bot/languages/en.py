@@ -33,6 +33,8 @@ LANGUAGE = Language(
         "who": r"\bwho\b|\bwhose\b|\bheaded by\b|\bin charge\b|\bwhich (?:agency|organi[sz]ation|company|companies)\b",
         "where": r"\bwhere\b|\baddress\b|\blocated\b|\blocation\b|\bwhich (?:building|floor|city|district)\b",
         "price": r"\b(?:fees?|costs?|prices?|rent|rental|charges?|pay)\b",
+        # the next call, this year's deadline: a date still to come, not one already past
+        "upcoming": r"\b(?:next|upcoming|coming|this year|this month|future)\b",
         "contact": r"\b(?:phone|telephone|e-?mail|whatsapp|zalo|kakao(?:talk)?|contact (?:number|details|info(?:rmation)?|person))\b",
     },
     smalltalk_phrases={

@@ -35,6 +35,7 @@ LANGUAGE = Language(
         "who": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
         "where": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
         "price": r"phí|giá|tiền",
+        "upcoming": r"\btới\b|\bsắp\b|năm nay|tiếp theo|năm sau|sau này",
         "contact": r"điện thoại|\bsđt\b|\bsdt\b|\bemail\b|thông tin liên hệ|liên lạc|\bzalo\b",
     },
     smalltalk_phrases={

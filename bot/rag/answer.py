@@ -9,6 +9,7 @@ from bot.rag.glossary import Glossary
 from bot.rag.retrieval import Candidate, Retrieval, Sentence
 from bot.rag.scoring import LeadFeatures, Scorer
 from bot.rag.text import (
+    asks_upcoming,
     is_bare_reply,
     opens_with_reference,
     points_elsewhere,
@@ -117,6 +118,7 @@ def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadF
     if not sentences:
         return []
     asked = question_kind(retrieval.question)
+    upcoming = asks_upcoming(retrieval.question)
     yes_no = asked == "yes-no"
     index = retrieval.snapshot.index if retrieval.snapshot is not None else None
     best_similarity = max(s.similarity for s in sentences)
@@ -138,7 +140,7 @@ def lead_features(sentences: list[Sentence], retrieval: Retrieval) -> list[LeadF
                 similarity=sentence.similarity,
                 similarity_gap=sentence.similarity - best_similarity,
                 overlap=overlap,
-                answer_type=float(states_kind(sentence.text, asked)),
+                answer_type=float(states_kind(sentence.text, asked, upcoming=upcoming)),
                 first=position == 0,
                 bare_reply=is_bare_reply(sentence.text) and not yes_no,
                 dangling=points_elsewhere(sentence.text),

@@ -43,6 +43,7 @@ from bot.rag.store import IndexedDocument, KnowledgeStore
 from bot.rag.text import (
     REQUEST_WORDS,
     asks_contact,
+    asks_upcoming,
     count_words,
     detect_language,
     points_back,
@@ -664,7 +665,8 @@ class Assistant:
         kind = question_kind(question)
         if asks_contact(question) and not states_kind(lead, "contact"):
             return True
-        return kind in SPECIFIC_KINDS and not states_kind(lead, kind)
+        upcoming = asks_upcoming(question)
+        return kind in SPECIFIC_KINDS and not states_kind(lead, kind, upcoming=upcoming)
 
     def _unknown_words(self, text: str, lang: str) -> list[str]:
         """The words of ``text`` that no document uses, the hub's name and glossary forms

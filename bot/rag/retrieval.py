@@ -31,6 +31,7 @@ from bot.rag.keyword import KeywordIndex
 from bot.rag.scoring import RankFeatures, Scorer
 from bot.rag.store import KnowledgeStore
 from bot.rag.text import (
+    asks_upcoming,
     detect_language,
     question_kind,
     split_sentences,
@@ -566,6 +567,7 @@ class HybridRetriever:
                 # before background material (a founder asking the hub's bot means the hub).
                 vague = result.names == 0 and result.words <= VAGUE_TOKENS
                 kind = question_kind(result.question)
+                upcoming = asks_upcoming(result.question)
                 best_dense = max(c.dense for c in candidates)
                 best_heading = max(c.heading_similarity for c in candidates)
                 for c in candidates:
@@ -578,7 +580,7 @@ class HybridRetriever:
                         heading_lift=c.heading_lift,
                         keyword=c.keyword,
                         coverage=c.coverage,
-                        answer_type=float(states_kind(c.text, kind)),
+                        answer_type=float(states_kind(c.text, kind, upcoming=upcoming)),
                         same_language=c.language == result.language,
                         programme=bool(snap.programme[c.row]),
                         vague=vague,

@@ -11,6 +11,7 @@ Tokenisation is built for the four languages founders write in, without a dictio
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 import unicodedata
@@ -67,11 +68,14 @@ STOPWORDS = frozenset(
      # Negations and "next" (the next call, deadline …): grammar and time, not topic.
      "not", "don't", "doesn't", "didn't", "can't", "cannot", "isn't", "aren't", "won't",
      "next", "upcoming",
+     # … and their twins: "다음 모집", "이번 모집", "đợt tới", "sắp tới" (next, this, coming)
+     "다음", "이번", "tới", "sắp",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
 # 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
 # 一覧/リスト: "大学の一覧" asks for the answer as a list; the list is not the topic.
-_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト".split())
+# 次/次回/今度/今回: "the next (call)", "this time", as "next" in English.
+_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト 次 次回 今度 今回".split())
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha",
      # chat shorthand (besides those in STOPWORDS): hok = không, ntn = như thế nào
@@ -418,7 +422,7 @@ def split_sentences(text: str) -> list[str]:
 # Cues per kind and language, from each language's module in bot/languages.
 _CUES: dict[str, dict[str, str]] = {
     kind: {lang.code: lang.question_cues[kind] for lang in LANGUAGES if kind in lang.question_cues}
-    for kind in ("number", "date", "who", "where", "price", "contact")
+    for kind in ("number", "date", "who", "where", "price", "contact", "upcoming")
 }
 # How to reach someone: a phone number, an e-mail, or the way to ask the staff.
 _STATES_CONTACT = re.compile(
@@ -435,6 +439,17 @@ _STATES_WHO = re.compile(
 _STATES_WHERE = re.compile(
     r"\b(?:District|Street|Ward|Road|floor|building|City|Province|located|inside)\b|\d+(?:st|nd|rd|th) floor|"
     r"[0-9]층|층에|건물|구\b|동\b|시에|Quận|Phường|đường|tầng|tòa nhà|thành phố|[0-9]階|区|市|ビル|建物"
+)
+# A statement that a fact is not known ("… is not published", "공개되어 있지 않습니다",
+# "公表されていません", "chưa được công bố"): the honest answer to a question about that fact.
+_STATES_UNKNOWN = re.compile(
+    r"\b(?:not (?:been )?(?:published|known|confirmed|announced|disclosed)|unknown|"
+    r"does not publish|has not been (?:found|published|confirmed))\b|"
+    r"공개되어 있지 않|공개되지 않|알려지지 않|확인된 (?:것|바)가? 없|확인되지 않|나와 있지 않|"
+    r"公表されていな|公表されておら|公表されていません|分かっていな|分かっていません|わかっていな|"
+    r"掲載されていな|掲載されていません|不明|見つかっていな|見つかっていません|"
+    r"(?:chưa|không) (?:được )?(?:công bố|biết|xác nhận|rõ)|chưa rõ",
+    re.IGNORECASE,
 )
 # A statement that denies ("not", "아닙니다", "ではありません", "không phải").
 _NEGATED = re.compile(
@@ -584,11 +599,24 @@ def asks_contact(question: str) -> bool:
     return bool(pattern and re.search(pattern, question.lower()))
 
 
-def states_kind(sentence: str, kind: str) -> bool:
+def asks_upcoming(question: str) -> bool:
+    """Whether a question asks about something still to come ("the next deadline", "올해 모집",
+    "次回のロードショー", "đợt tới")."""
+    pattern = _CUES["upcoming"].get(detect_language(question))
+    return bool(pattern and re.search(pattern, question.lower()))
+
+
+def states_kind(sentence: str, kind: str, *, upcoming: bool = False) -> bool:
     """Whether a sentence contains the kind of fact asked for (a number, a date) — outside
-    the parentheses that cite its source."""
+    the parentheses that cite its source. A date still to come (``upcoming``: "when is the
+    next deadline?") is not stated by a sentence whose dates are all of past years."""
+    if kind in UNKNOWABLE_KINDS and states_unknown(sentence):
+        return True
     if kind in ("number", "date"):
         sentence = without_citations(sentence)
+    if kind == "date" and upcoming:
+        this_year = datetime.date.today().year
+        return any(int(year) >= this_year for year in _YEAR.findall(sentence))
     if kind == "number":
         return _states_quantity(sentence)
     if kind == "price":
@@ -605,6 +633,16 @@ def states_kind(sentence: str, kind: str) -> bool:
         # something is not: it does not answer "where?".
         return bool(_STATES_WHERE.search(sentence)) and not _NEGATED.search(sentence)
     return False
+
+
+# Kinds of fact a sentence answers by saying the fact is not known.
+UNKNOWABLE_KINDS = frozenset({"number", "price", "date", "who"})
+
+
+def states_unknown(sentence: str) -> bool:
+    """Whether a sentence says a fact is not known or not published ("the deadline is not
+    published", "마감일은 공개되어 있지 않습니다")."""
+    return bool(_STATES_UNKNOWN.search(without_citations(sentence)))
 
 
 def is_bare_reply(sentence: str) -> bool:

@@ -121,6 +121,26 @@ def test_korean_question_words_are_stop_words_unless_kept() -> None:
     assert "어디" in tokenize("어디", drop_stopwords=False)
 
 
+@pytest.mark.parametrize(
+    ("question", "time_word"),
+    [
+        ("When is the next deadline?", "next"),
+        ("다음 모집 마감은 언제예요?", "다음"),
+        ("이번 모집 마감은 언제예요?", "이번"),
+        ("次の締め切りはいつ？", "次"),
+        ("次回のロードショーはいつ？", "次回"),
+        ("Hạn nộp hồ sơ đợt tới là khi nào?", "tới"),
+    ],
+)
+def test_next_and_this_are_time_not_topic_in_every_language(question: str, time_word: str) -> None:
+    # English has always dropped "next": its Korean, Japanese and Vietnamese twins are no more
+    # a topic (a word no document uses would make the question look out of scope).
+    tokens = tokenize(question)
+    plain = strip_diacritics(time_word)
+    assert not any(plain in strip_diacritics(token) for token in tokens)
+    assert tokens
+
+
 def test_japanese_keeps_kanji_and_katakana_and_drops_hiragana_grammar() -> None:
     assert tokenize("ハブの住所はどこですか") == ["ハブ", "住所"]
     assert tokenize("サイゴン") == ["サイ", "イゴ", "ゴン"]
@@ -328,7 +348,7 @@ def test_split_question_at_comma_and_a_second_question() -> None:
         ("The space is a private office (Kukmin Ilbo, 4 August 2022).", "date", False),
         ("스타트업 7쌍이 매칭됐습니다(khoahocphattrien.vn; sromost.gov.vn news 1117).", "number", True),
         ("시범 사업이었습니다(sromost.gov.vn news 1117).", "number", False),
-        ("연락처는 공개되지 않았습니다(2026년 11월 확인).", "date", False),
+        ("연락처는 이 채팅에서 문의하세요(2026년 11월 확인).", "date", False),
         ("It opened in May 2021 (Hankook Ilbo, 16 May 2021).", "date", True),
         # a fact in parentheses still counts
         ("Revenue reached KRW 23.1 bn (KRW 23.1 bn).", "number", True),
@@ -354,6 +374,76 @@ def test_split_question_at_comma_and_a_second_question() -> None:
 )
 def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -> None:
     assert text.states_kind(sentence, kind) is states
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("The deadline of the next call is not published.", "date"),
+        ("다음 모집 마감일은 공개되어 있지 않습니다.", "date"),
+        ("次の募集の締切は公表されていません。", "date"),
+        ("Hạn nộp hồ sơ đợt tới chưa được công bố.", "date"),
+        ("The number of resident companies is unknown; ask the staff.", "number"),
+        ("입주 기업이 내는 비용은 알려지지 않았습니다.", "price"),
+        ("料金はこのナレッジベースには掲載されていません。", "price"),
+        ("Who manages the office day to day is not known.", "who"),
+    ],
+)
+def test_saying_a_fact_is_not_published_answers_the_question_for_it(
+    sentence: str, kind: str
+) -> None:
+    # "When is the deadline?" is answered, honestly, by "the deadline is not published": that
+    # sentence should lead rather than one with an older date, and the answer is no less sure
+    # for stating no date.
+    assert text.states_unknown(sentence)
+    assert text.states_kind(sentence, kind)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When is the next deadline?",
+        "다음 모집 마감은 언제예요?",
+        "올해 모집은 언제 해요?",
+        "次回の募集はいつですか？",
+        "Đợt tuyển tới là khi nào?",
+    ],
+)
+def test_a_date_still_to_come_is_not_stated_by_a_past_one(question: str) -> None:
+    assert text.asks_upcoming(question)
+    assert text.question_kind(question) == "date"
+    past = "The last call closed on 13 May 2019."
+    assert text.states_kind(past, "date")
+    assert not text.states_kind(past, "date", upcoming=True)
+    assert text.states_kind("The call closes on 1 March 2099.", "date", upcoming=True)
+    assert text.states_kind("The deadline of the next call is not published.", "date", upcoming=True)
+
+
+def test_a_question_about_the_past_is_not_upcoming() -> None:
+    for question in ("When did the hub open?", "허브는 언제 열었어요?", "ハブはいつ開設されましたか？", "Hub mở cửa năm nào?"):
+        assert not text.asks_upcoming(question)
+
+
+def test_an_unknown_fact_does_not_say_where_to_look() -> None:
+    # "Where do I find the call?" is answered by where calls are posted, not by "no call has
+    # been published".
+    sentence = "The hub's own call is not published yet."
+    assert text.states_unknown(sentence)
+    assert not text.states_kind(sentence, "where")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The hub opened in May 2021.",
+        "31 Hàn Thuyên is not the address of the hub.",
+        "The hub does not charge rent to its members.",
+        "서울창업허브는 2017년에 문을 열었습니다.",
+        "ハブは住所を公表しています。",
+    ],
+)
+def test_a_stated_or_denied_fact_is_not_an_unknown_one(sentence: str) -> None:
+    assert not text.states_unknown(sentence)
 
 
 @pytest.mark.parametrize(

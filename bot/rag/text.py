@@ -68,6 +68,13 @@ STOPWORDS = frozenset(
      # Negations and "next" (the next call, deadline …): grammar and time, not topic.
      "not", "don't", "doesn't", "didn't", "can't", "cannot", "isn't", "aren't", "won't",
      "next", "upcoming",
+     # Pronouns: who asks or who is meant, not what is asked (as "we", "our", "this" above).
+     "he", "she", "his", "her", "him", "hers", "ours", "yours", "theirs", "mine", "itself",
+     "ourselves", "yourself", "yourselves", "themselves", "someone", "something", "anyone",
+     "everyone", "everything", "somebody", "anybody", "everybody", "guys", "y'all",
+     "저", "제", "나", "너", "그", "저는", "제가", "저도", "저를", "저한테", "나는", "내가", "것도",
+     "것은", "것이", "것을",
+     "tụi", "bọn", "tớ", "họ", "nó", "đây", "kia",
      # … and their twins: "다음 모집", "이번 모집", "đợt tới", "sắp tới" (next, this, coming)
      "다음", "이번", "tới", "sắp",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
@@ -75,11 +82,20 @@ STOPWORDS = frozenset(
 # 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
 # 一覧/リスト: "大学の一覧" asks for the answer as a list; the list is not the topic.
 # 次/次回/今度/今回: "the next (call)", "this time", as "next" in English.
-_JA_STOP_WORDS = frozenset("何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト 次 次回 今度 今回".split())
+# 私/弊社/当社/僕 …: pronouns, who asks, not what is asked ("we", "our" in English).
+# Korean pronouns and demonstratives, also with a particle ("저희는", "거기서", "그런데").
+_KO_PRONOUNS = frozenset(
+    ["저희", "우리", "당신", "그런", "이런", "저런", "그거", "이거", "저거", "그게", "이게", "저게",
+     "거기", "여기", "저기", "거기서", "여기서", "저기서", "그쪽", "이쪽", "저쪽"]
+)
+_JA_STOP_WORDS = frozenset(
+    "何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト 次 次回 今度 今回 "
+    "私 弊社 当社 我々 自社 御社 貴社 僕 俺 彼 彼女".split()
+)
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha",
      # chat shorthand (besides those in STOPWORDS): hok = không, ntn = như thế nào
-     "hok", "ntn"]
+     "hok", "ntn", "tui", "bon"]
 )
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "は何", "何で", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "はい", "いつ", "つで", "つま", "まで", "でに", "には"]
@@ -320,6 +336,8 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
                 # use ("3개", "53명"), as "何社" is "社" in Japanese.
                 tok = tok[1:]
             stem = _korean_stem(tok)
+            if drop_stopwords and (tok in _KO_PRONOUNS or stem in _KO_PRONOUNS):
+                continue  # "저희는", "거기서": a pronoun and its particle
             # Two syllables whose second could be an ending: a particle after a one-syllable
             # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings
             # are kept, so that "면적" matches "면적은" as "층" matches "층에".

@@ -141,6 +141,34 @@ def test_next_and_this_are_time_not_topic_in_every_language(question: str, time_
     assert tokens
 
 
+@pytest.mark.parametrize(
+    ("question", "topic", "pronouns"),
+    [
+        ("Can you guys help him with something?", ["help"], ["guys", "him", "something"]),
+        ("저희 회사도 거기 들어갈 수 있나요?", ["회사"], ["저희", "거기"]),
+        ("그런 것도 지원해요?", ["지원"], ["그런", "것"]),
+        ("우리는 이거 신청하고 싶어요", ["신청"], ["우리", "이거"]),
+        ("Tụi mình muốn hỏi, bọn họ có hỗ trợ không", ["hỗ"], ["tụi", "tui", "bọn", "bon", "họ"]),
+        ("弊社は私たちの製品を", ["製品"], ["弊社", "私"]),
+        ("僕らも応募できますか", ["応募"], ["僕"]),
+    ],
+)
+def test_pronouns_are_grammar_in_every_language(
+    question: str, topic: list[str], pronouns: list[str]
+) -> None:
+    # English has always dropped "we", "our", "this", "that": who asks is not what is asked,
+    # in any language (a word no document uses would make the question look out of scope).
+    tokens = tokenize(question)
+    assert all(word in tokens for word in topic)
+    assert not any(word in pronouns for word in tokens)
+
+
+def test_a_noun_that_reads_as_a_pronoun_and_a_particle_stays() -> None:
+    # "제도" (a scheme) is not "제" (I) + 도, nor "할인" (a discount) "할" + 인.
+    assert "제도" in tokenize("지원 제도")
+    assert "할인" in tokenize("할인 있어요?")
+
+
 def test_japanese_keeps_kanji_and_katakana_and_drops_hiragana_grammar() -> None:
     assert tokenize("ハブの住所はどこですか") == ["ハブ", "住所"]
     assert tokenize("サイゴン") == ["サイ", "イゴ", "ゴン"]

@@ -34,8 +34,10 @@ LANGUAGE = Language(
         "date": r"khi nào|bao giờ|năm nào|ngày nào|lúc nào|hồi nào|năm mấy|mấy giờ|thời hạn|hạn chót|từ năm|đến khi",
         "who": r"\bai\b|người đứng đầu|giám đốc|cơ quan nào|công ty nào|tổ chức nào",
         "where": r"ở đâu|địa chỉ|nằm ở|vị trí|tầng mấy|tòa nhà nào|chỗ nào",
-        "price": r"phí|giá|tiền",
-        "upcoming": r"\btới\b|\bsắp\b|năm nay|tiếp theo|năm sau|sau này",
+        # (typed without marks, "tham gia" (take part) and "đầu tiên" (first) are no price)
+        "price": r"phí|(?<!tham )giá|(?<!đầu )tiền",
+        # "đợt tới" (the next round); "tới" alone is also "to", and typed without marks "tôi"
+        "upcoming": r"(?:đợt|lần|năm|tháng|tuần|kỳ)(?: \w+)? tới\b|\bsắp\b|năm nay|tiếp theo|năm sau|sau này",
         "contact": r"điện thoại|\bsđt\b|\bsdt\b|\bemail\b|thông tin liên hệ|liên lạc|\bzalo\b",
     },
     smalltalk_phrases={

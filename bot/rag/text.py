@@ -95,7 +95,10 @@ _JA_STOP_WORDS = frozenset(
 _VI_PLAIN_STOPWORDS = frozenset(
     ["o", "dau", "gi", "nao", "khong", "la", "cua", "nhu", "the", "vay", "nhe", "nha", "oi", "ha",
      # chat shorthand (besides those in STOPWORDS): hok = không, ntn = như thế nào
-     "hok", "ntn", "tui", "bon"]
+     "hok", "ntn", "tui", "bon",
+     # stop words typed without their marks, where no word of the documents reads the same
+     # ("voi" is only "với"; "ban" is also "Ban quản lý", "chung" also "phát triển chung")
+     "ay", "cac", "duoc", "hien", "mot", "sap", "va", "voi"]
 )
 _JA_STOP_BIGRAMS = frozenset(
     ["です", "ます", "すか", "でし", "した", "ませ", "せん", "くだ", "ださ", "さい", "ので", "につ", "つい", "いて", "とは", "どこ", "こで", "は何", "何で", "ある", "あり", "はあ", "がで", "でき", "きま", "るの", "のは", "って", "ても", "もら", "らえ", "えま", "のを", "たの", "った", "はい", "いつ", "つで", "つま", "まで", "でに", "には"]
@@ -563,17 +566,30 @@ def question_kind(question: str) -> str:
     # "mấy giờ" asks a time. Equal lengths keep the order below.
     found = []
     for order, kind in enumerate(("number", "date", "who", "where")):
-        pattern = _CUES[kind].get(lang)
-        match = re.search(pattern, lowered) if pattern else None
+        match = _cue(_CUES[kind].get(lang), lowered, lang)
         if match:
             found.append((-len(match.group(0)), order, kind))
     if found:
         kind = min(found)[2]
-        money = _CUES["price"].get(lang)
-        return "price" if kind == "number" and money and re.search(money, lowered) else kind
-    if not WH_WORDS.search(lowered):
+        money = _cue(_CUES["price"].get(lang), lowered, lang)
+        return "price" if kind == "number" and money else kind
+    if not (WH_WORDS.search(lowered) or _cue(_QUESTION_WORDS.get(lang), lowered, lang)):
         return "yes-no"
     return "other"
+
+
+_QUESTION_WORDS = {lang.code: lang.question_words for lang in LANGUAGES}
+
+
+def _cue(pattern: str | None, lowered: str, lang: str) -> re.Match[str] | None:
+    """A cue of the question's language in its (lower-cased) text; Vietnamese typed without
+    its marks ("khi nao", "o dau") is matched by the cue without them."""
+    if not pattern:
+        return None
+    found = re.search(pattern, lowered)
+    if found is None and lang == "vi" and not _VI_MARKS.search(lowered):
+        found = re.search(strip_diacritics(pattern), lowered)
+    return found
 
 
 # A parenthesis that cites where a fact comes from, not a fact: "(Hankook Ilbo, 4 August 2022)",
@@ -613,15 +629,15 @@ def without_citations(sentence: str) -> str:
 def asks_contact(question: str) -> bool:
     """Whether a question asks how to reach someone: a phone number, an e-mail ("NATEC phone
     number", "SBA 담당자 연락처", "連絡先", "số điện thoại")."""
-    pattern = _CUES["contact"].get(detect_language(question))
-    return bool(pattern and re.search(pattern, question.lower()))
+    lang = detect_language(question)
+    return bool(_cue(_CUES["contact"].get(lang), question.lower(), lang))
 
 
 def asks_upcoming(question: str) -> bool:
     """Whether a question asks about something still to come ("the next deadline", "올해 모집",
     "次回のロードショー", "đợt tới")."""
-    pattern = _CUES["upcoming"].get(detect_language(question))
-    return bool(pattern and re.search(pattern, question.lower()))
+    lang = detect_language(question)
+    return bool(_cue(_CUES["upcoming"].get(lang), question.lower(), lang))
 
 
 def states_kind(sentence: str, kind: str, *, upcoming: bool = False) -> bool:

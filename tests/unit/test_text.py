@@ -163,6 +163,40 @@ def test_pronouns_are_grammar_in_every_language(
     assert not any(word in pronouns for word in tokens)
 
 
+def test_vietnamese_stop_words_typed_without_marks_are_stop_words() -> None:
+    # "voi" typed for "với", "cac" for "các": grammar, as the marked forms are.
+    assert tokenize("startup o seoul voi o hcm la mot") == tokenize("startup ở seoul với ở hcm là một")
+    assert "cac" not in tokenize("cac truong dai hoc")
+    # a mark-less form that is also a word of its own stays ("Ban quản lý": the board)
+    assert "ban" in tokenize("ban quan ly")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("hub duoc thanh lap khi nao", "date"),
+        ("hub mo cua may gio", "date"),
+        ("hub o dau vay", "where"),
+        ("hub nam o tang may", "where"),
+        ("dien tich hub bao nhieu m2", "number"),
+        ("bao nhieu startup tham gia", "number"),
+        ("phi thue van phong bao nhieu", "price"),
+        ("ai la giam doc cua hub", "who"),
+        ("hub la gi", "other"),
+    ],
+)
+def test_vietnamese_typed_without_marks_asks_the_same_kind_of_fact(question: str, kind: str) -> None:
+    # Founders often type Vietnamese without its marks; "khi nao" asks when as "khi nào" does
+    # ("tham gia", to take part, is no "giá", a price).
+    assert text.question_kind(question) == kind
+
+
+def test_vietnamese_without_marks_asks_contact_and_upcoming_too() -> None:
+    assert text.asks_contact("so dien thoai cua hub la gi")
+    assert text.asks_upcoming("han nop ho so dot toi la khi nao")
+    assert not text.asks_upcoming("cho toi biet hub mo cua khi nao")  # toi: "tôi" (I)
+
+
 def test_a_noun_that_reads_as_a_pronoun_and_a_particle_stays() -> None:
     # "제도" (a scheme) is not "제" (I) + 도, nor "할인" (a discount) "할" + 인.
     assert "제도" in tokenize("지원 제도")

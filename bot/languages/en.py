@@ -35,6 +35,9 @@ LANGUAGE = Language(
         "price": r"\b(?:fees?|costs?|prices?|rent|rental|charges?|pay)\b",
         # the next call, this year's deadline: a date still to come, not one already past
         "upcoming": r"\b(?:next|upcoming|coming|this year|this month|future)\b",
+        # a deadline asked without a year or a past tense is the one still to come
+        "deadline": r"\bdeadlines?\b|\bdue date\b|\bclosing date\b",
+        "past": r"\b(?:was|were|did|last|previous|ago)\b",
         "contact": r"\b(?:phone|telephone|e-?mail|whatsapp|zalo|kakao(?:talk)?|contact (?:number|details|info(?:rmation)?|person))\b",
     },
     smalltalk_phrases={

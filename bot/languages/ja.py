@@ -32,6 +32,8 @@ LANGUAGE = Language(
         "where": r"どこ|住所|場所|所在地|何階|どの建物",
         "price": r"費用|料金|家賃|賃料|値段|利用料|使用料",
         "upcoming": r"次|今年|今度|今後|来年|来月",
+        "deadline": r"締め?切|〆切|期限",
+        "past": r"でした|ました|だった|前回|去年|昨年|以前",
         "contact": r"連絡先|電話|メール|メアド",
     },
     smalltalk_phrases={

@@ -32,6 +32,8 @@ LANGUAGE = Language(
         "where": r"어디|주소|위치|몇 층|무슨 건물|어느 건물",
         "price": r"비용|요금|가격|임대료|월세|이용료|관리비|입주비",
         "upcoming": r"다음|이번|올해|앞으로|차기|향후|내년",
+        "deadline": r"마감|기한",
+        "past": r"였|었|했|지난|작년|예전",
         "contact": r"연락처|전화|이메일|메일 주소|카톡|카카오톡",
     },
     smalltalk_phrases={

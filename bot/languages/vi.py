@@ -38,6 +38,8 @@ LANGUAGE = Language(
         "price": r"phí|(?<!tham )giá|(?<!đầu )tiền",
         # "đợt tới" (the next round); "tới" alone is also "to", and typed without marks "tôi"
         "upcoming": r"(?:đợt|lần|năm|tháng|tuần|kỳ)(?: \w+)? tới\b|\bsắp\b|năm nay|tiếp theo|năm sau|sau này",
+        "deadline": r"hạn chót|hạn nộp|hạn cuối|thời hạn",
+        "past": r"\bđã\b|năm ngoái|lần trước|trước đây|\bhồi\b",
         "contact": r"điện thoại|\bsđt\b|\bsdt\b|\bemail\b|thông tin liên hệ|liên lạc|\bzalo\b",
     },
     smalltalk_phrases={

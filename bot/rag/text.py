@@ -443,7 +443,7 @@ def split_sentences(text: str) -> list[str]:
 # Cues per kind and language, from each language's module in bot/languages.
 _CUES: dict[str, dict[str, str]] = {
     kind: {lang.code: lang.question_cues[kind] for lang in LANGUAGES if kind in lang.question_cues}
-    for kind in ("number", "date", "who", "where", "price", "contact", "upcoming")
+    for kind in ("number", "date", "who", "where", "price", "contact", "upcoming", "deadline", "past")
 }
 # How to reach someone: a phone number, an e-mail, or the way to ask the staff.
 _STATES_CONTACT = re.compile(
@@ -635,9 +635,17 @@ def asks_contact(question: str) -> bool:
 
 def asks_upcoming(question: str) -> bool:
     """Whether a question asks about something still to come ("the next deadline", "올해 모집",
-    "次回のロードショー", "đợt tới")."""
+    "次回のロードショー", "đợt tới"), as a deadline asked without a year or a past tense is
+    ("What's the deadline?", "마감이 언제예요?")."""
     lang = detect_language(question)
-    return bool(_cue(_CUES["upcoming"].get(lang), question.lower(), lang))
+    lowered = question.lower()
+    if _cue(_CUES["upcoming"].get(lang), lowered, lang):
+        return True
+    return bool(
+        _cue(_CUES["deadline"].get(lang), lowered, lang)
+        and not _YEAR.search(lowered)
+        and not _cue(_CUES["past"].get(lang), lowered, lang)
+    )
 
 
 def states_kind(sentence: str, kind: str, *, upcoming: bool = False) -> bool:

@@ -486,6 +486,27 @@ def test_a_question_about_the_past_is_not_upcoming() -> None:
         assert not text.asks_upcoming(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "upcoming"),
+    [
+        ("What's the deadline?", True),
+        ("마감이 언제예요?", True),
+        ("締め切りはいつですか？", True),
+        ("Hạn nộp hồ sơ là khi nào?", True),
+        ("What was the deadline of the 2024 call?", False),
+        ("What was the deadline?", False),
+        ("2024년 마감일은 언제예요?", False),
+        ("마감이 언제였어요?", False),
+        ("前回の締め切りはいつでしたか？", False),
+        ("Hạn nộp hồ sơ năm 2024 là khi nào?", False),
+    ],
+)
+def test_a_deadline_asked_without_a_year_or_a_past_tense_is_still_to_come(
+    question: str, upcoming: bool
+) -> None:
+    assert text.asks_upcoming(question) is upcoming
+
+
 def test_an_unknown_fact_does_not_say_where_to_look() -> None:
     # "Where do I find the call?" is answered by where calls are posted, not by "no call has
     # been published".

@@ -465,11 +465,15 @@ _STATES_WHERE = re.compile(
 # "公表されていません", "chưa được công bố"): the honest answer to a question about that fact.
 _STATES_UNKNOWN = re.compile(
     r"\b(?:not (?:been )?(?:published|known|confirmed|announced|disclosed)|unknown|"
-    r"does not publish|has not been (?:found|published|confirmed))\b|"
+    r"does not publish|has not been (?:found|published|confirmed)|not in this knowledge base|"
+    r"(?:this knowledge base|the documents?) (?:does|do) not (?:say|describe|give|cover))\b|"
     r"공개되어 있지 않|공개되지 않|알려지지 않|확인된 (?:것|바)가? 없|확인되지 않|나와 있지 않|"
+    r"지식베이스에 없|알 수 없|"
     r"公表されていな|公表されておら|公表されていません|分かっていな|分かっていません|わかっていな|"
-    r"掲載されていな|掲載されていません|不明|見つかっていな|見つかっていません|"
-    r"(?:chưa|không) (?:được )?(?:công bố|biết|xác nhận|rõ)|chưa rõ",
+    r"分からな|わからな|掲載されていな|掲載されていません|載っていな|含まれていな|不明|"
+    r"見つかっていな|見つかっていません|"
+    r"(?:chưa|không) (?:được )?(?:công bố|biết|xác nhận|rõ)|chưa rõ|"
+    r"không có trong cơ sở tri thức|không mô tả|không nêu",
     re.IGNORECASE,
 )
 # A statement that denies ("not", "아닙니다", "ではありません", "không phải").

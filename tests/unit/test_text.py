@@ -449,6 +449,10 @@ def test_states_kind_ignores_citations(sentence: str, kind: str, states: bool) -
         ("입주 기업이 내는 비용은 알려지지 않았습니다.", "price"),
         ("料金はこのナレッジベースには掲載されていません。", "price"),
         ("Who manages the office day to day is not known.", "who"),
+        ("The current fee is not in this knowledge base; ask the staff.", "price"),
+        ("현재 비용은 이 지식베이스에 없으니 직원에게 문의하세요.", "price"),
+        ("指定企業の数はこのナレッジベースでは分からないため、お問い合わせください。", "number"),
+        ("Mức phí hiện tại không có trong cơ sở tri thức này.", "price"),
     ],
 )
 def test_saying_a_fact_is_not_published_answers_the_question_for_it(

@@ -12,6 +12,7 @@ Tokenisation is built for the four languages founders write in, without a dictio
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import re
 import unicodedata
@@ -685,9 +686,11 @@ def states_kind(sentence: str, kind: str, *, upcoming: bool = False) -> bool:
 UNKNOWABLE_KINDS = frozenset({"number", "price", "date", "who"})
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def states_unknown(sentence: str) -> bool:
     """Whether a sentence says a fact is not known or not published ("the deadline is not
-    published", "마감일은 공개되어 있지 않습니다")."""
+    published", "마감일은 공개되어 있지 않습니다"). Cached: the same passages and sentences are
+    checked for question after question (about 0.1 ms each on this machine)."""
     return bool(_STATES_UNKNOWN.search(without_citations(sentence)))
 
 

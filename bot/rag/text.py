@@ -80,15 +80,15 @@ STOPWORDS = frozenset(
      "다음", "이번", "tới", "sắp",
      "실제로", "정확히", "구체적으로", "대충", "그냥", "진짜", "정말"]
 )
-# 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
-# 一覧/リスト: "大学の一覧" asks for the answer as a list; the list is not the topic.
-# 次/次回/今度/今回: "the next (call)", "this time", as "next" in English.
-# 私/弊社/当社/僕 …: pronouns, who asks, not what is asked ("we", "our" in English).
-# Korean pronouns and demonstratives, also with a particle ("저희는", "거기서", "그런데").
+# Korean pronouns and demonstratives, also with a particle ("저희는", "거기서").
 _KO_PRONOUNS = frozenset(
     ["저희", "우리", "당신", "그런", "이런", "저런", "그거", "이거", "저거", "그게", "이게", "저게",
      "거기", "여기", "저기", "거기서", "여기서", "저기서", "그쪽", "이쪽", "저쪽"]
 )
+# 頃: "いつ頃" (about when); 教: "教えて" (tell me); 実際/具体的/正確: how exact, not what.
+# 一覧/リスト: "大学の一覧" asks for the answer as a list; the list is not the topic.
+# 次/次回/今度/今回: "the next (call)", "this time", as "next" in English.
+# 私/弊社/当社/僕 …: pronouns, who asks, not what is asked ("we", "our" in English).
 _JA_STOP_WORDS = frozenset(
     "何 誰 方 事 時 所 頃 教 実際 具体的 正確 一覧 リスト 次 次回 今度 今回 "
     "私 弊社 当社 我々 自社 御社 貴社 僕 俺 彼 彼女".split()

@@ -16,6 +16,7 @@ import numpy as np
 from bot.rag.text import (
     _KO_STOP_BIGRAMS,
     STOPWORDS,
+    WH_WORDS,
     _bigrams,
     _stem_en,
     _strip_korean_ending,
@@ -107,6 +108,15 @@ def _deletes(word: str) -> set[str]:
 
 
 _QUESTION_WORD_DELETES = _delete_index(_QUESTION_WORDS)
+
+
+def _one_question_word(candidates: set[str]) -> str | None:
+    """The one candidate, else the one question word among them: "wat" is one letter from
+    both "what" and "want", and a typed question opens with the question word."""
+    if len(candidates) == 1:
+        return next(iter(candidates))
+    asking = {c for c in candidates if WH_WORDS.fullmatch(c)}
+    return next(iter(asking)) if len(asking) == 1 else None
 
 
 def _cjk(token: str) -> bool:
@@ -373,7 +383,7 @@ class KeywordIndex:
                     for q in _QUESTION_WORDS
                     if english and (sorted(q) == sorted(word) or word in _deletes(q))
                 }
-                return next(iter(near)) if len(near) == 1 else word
+                return _one_question_word(near) or word
             if word in dictionary or word in plain_vietnamese:
                 return word
             corpus = nearby(word, self._by_delete) if len(word) >= 4 else set()
@@ -389,7 +399,7 @@ class KeywordIndex:
             # A dropped letter is the likeliest typo: "wher" is "where" rather than "when".
             dropped = {q for q in questions if word in _deletes(q)}
             choice = dropped if len(dropped) == 1 else questions
-            return next(iter(choice)) if len(choice) == 1 else word
+            return _one_question_word(choice) or word
 
         return _LATIN_WORD.sub(fix, text.lower())
 

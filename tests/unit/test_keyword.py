@@ -113,6 +113,8 @@ def test_vietnamese_typed_without_diacritics_is_not_a_typo() -> None:
 def test_spelling_repair_fixes_question_words_by_a_dropped_letter(index: KeywordIndex) -> None:
     assert index.correct_spelling("wher is it") == "where is it"
     assert index.correct_spelling("whta") == "what"
+    # one letter from "what" and "want" alike: a question opens with the question word
+    assert index.correct_spelling("wat is it") == "what is it"
 
 
 def test_diacritics_are_restored_from_the_corpus_spelling(index: KeywordIndex) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.languages import BY_CODE, DEFAULT, LANGUAGES
-from bot.rag.text import REQUEST_WORDS, WH_WORDS, tokenize
+from bot.rag.text import REQUEST_WORDS, WH_WORDS, strip_diacritics, tokenize
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
@@ -28,6 +28,12 @@ _PHRASES: dict[str, dict[str, list[str]]] = {
     intent: {lang.code: list(lang.smalltalk_phrases[intent]) for lang in LANGUAGES}
     for intent in _INTENTS
 }
+# Vietnamese is often typed without its marks in chat ("cam on ban", "xin chao"): each
+# Vietnamese phrase also in its plain form.
+for _by_language in _PHRASES.values():
+    _by_language["vi"] = list(
+        dict.fromkeys(p for pattern in _by_language.get("vi", []) for p in (pattern, strip_diacritics(pattern)))
+    )
 
 # Words that carry nothing once the phrases are gone ("저한테", "for me", "bot").
 _FILLER = frozenset(

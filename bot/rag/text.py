@@ -39,7 +39,9 @@ _VI_MARKS = re.compile(
     r"[ăâđêôơưĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE
 )
 _VI_WORDS = frozenset(
-    ["của", "và", "là", "có", "không", "được", "cho", "những", "các", "với", "trong", "tôi", "bạn", "thế", "nào", "gì", "đâu", "ở", "bao", "nhiêu", "khong", "duoc", "nhung", "cac", "voi", "toi", "ban", "nao", "gi", "dau", "o", "nhieu", "cua", "ho", "tro", "thanh", "lap", "nam", "dang", "ky", "su", "dung", "nhu", "hoi", "biet", "muon", "lam", "sao", "phap", "nhan", "doanh", "nghiep", "cong", "ty", "truong", "dai", "hoc", "hop", "tac", "dieu", "kien", "dia", "rong", "nguoi", "viet", "thi", "dien", "thue", "khi", "mot", "khoi"]
+    ["của", "và", "là", "có", "không", "được", "cho", "những", "các", "với", "trong", "tôi", "bạn", "thế", "nào", "gì", "đâu", "ở", "bao", "nhiêu", "khong", "duoc", "nhung", "cac", "voi", "toi", "ban", "nao", "gi", "dau", "o", "nhieu", "cua", "ho", "tro", "thanh", "lap", "nam", "dang", "ky", "su", "dung", "nhu", "hoi", "biet", "muon", "lam", "sao", "phap", "nhan", "doanh", "nghiep", "cong", "ty", "truong", "dai", "hoc", "hop", "tac", "dieu", "kien", "dia", "rong", "nguoi", "viet", "thi", "dien", "thue", "khi", "mot", "khoi",
+     # greetings and thanks typed without marks ("xin chao", "cam on ban")
+     "xin", "chao", "cam", "tam"]
 )
 _EN_WORDS = frozenset(
     ["the", "is", "are", "was", "what", "how", "where", "when", "who", "which", "why", "do", "does", "did", "can", "could", "i", "we", "you", "my", "our", "your", "a", "an", "to", "of", "in", "on", "for", "and", "or", "with", "there", "this", "that", "it", "be", "have", "has", "about", "tell", "me", "any", "many", "much", "please", "from", "at", "by"]
@@ -108,6 +110,8 @@ _KO_STOP_BIGRAMS = frozenset(
     ["어떻", "떻게", "무엇", "엇인", "인가", "가요", "나요", "있나", "있어", "어요", "습니", "니까", "알려", "려주", "주세", "세요", "궁금", "금해", "해요", "하나", "되나", "인지", "는지", "은지", "한가", "한지", "무슨", "어디", "디에", "디인", "언제", "얼마", "마나", "누구", "뭐예", "예요", "뭔가", "어떤", "떤가", "있습", "합니", "입니", "을까", "할까", "려줘", "해줘", "하는", "하고", "에서", "에는", "으로", "는데",
      # "… 얘기해 줘", "…에 대해 설명해 주세요", "소개해 줘", "도와주나요": asking, not a topic
      "얘기", "대해", "관해", "설명", "명해", "소개", "개해", "말해", "도와", "와주", "와줄",
+     # "뭘 해줄 수 있나요", "확인해주나요": the auxiliary "해 주다" (do for someone)
+     "해주", "해줄", "해준",
      # "협력 대학 목록", "리스트 주세요": the form of the answer, not its topic
      "목록", "리스", "스트"]
 )
@@ -229,7 +233,8 @@ _KO_LIGHT_VERBS = tuple(
 
 # A question word with a casual ending ("어디야", "얼마냐", "누구임", "언제쯤", "어딨어요"): the
 # question's grammar, like the stop words, whatever the ending (a closed class of words).
-_KO_QUESTION_FORM = re.compile(r"(?:어디|어딘|어딨|얼마|누구|누군|언제|뭐|뭔|왜|어때|어떻)[가-힣]{0,2}")
+# "뭘" and "뭣" are "뭐" with its object particle ("뭘 해줄 수 있어요?").
+_KO_QUESTION_FORM = re.compile(r"(?:어디|어딘|어딨|얼마|누구|누군|언제|뭐|뭔|뭘|뭣|왜|어때|어떻)[가-힣]{0,2}")
 
 
 def _korean_stem(word: str) -> str:

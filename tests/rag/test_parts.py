@@ -69,6 +69,10 @@ def test_hard_wrapped_lines_are_joined_back_into_sentences() -> None:
         ("thanks a lot!", "thanks"),
         ("감사합니다", "thanks"),
         ("Cảm ơn bạn nhiều nha", "thanks"),
+        # Vietnamese chat typed without its marks
+        ("cam on ban", "thanks"),
+        ("xin chao", "greeting"),
+        ("tam biet", "goodbye"),
         ("ありがとうございました", "thanks"),
         ("はじめまして、韓国でSaaSを作っています", "greeting"),
         # closing a chat ("ok", "bye") is not a question to decline
@@ -97,6 +101,7 @@ def test_a_closing_word_before_a_question_leaves_a_question(message: str) -> Non
         ("hello, fee?", "fee?"),
         ("hi, tell me about the hub", "tell me about the hub"),
         ("Xin chào, cho tôi hỏi địa chỉ hub", "cho tôi hỏi địa chỉ hub"),
+        ("xin chao, hub o dau?", "hub o dau?"),
         ("안녕하세요 반갑습니다, 하이테크파크 알려주세요", "하이테크파크 알려주세요"),
         # kept as written: capitals tell where its sentences start
         ("Hi! I'm a fintech founder. Where is SHTP?", "I'm a fintech founder. Where is SHTP?"),
@@ -119,6 +124,7 @@ def test_a_greeting_before_a_question_is_dropped(message: str, remainder: str) -
         "Hi-Tech Park?",
         "사이공 하이테크파크 면적",
         "I just wanted to say hello to the team, who runs the hub",
+        "camera on the hub's desk?",
     ],
 )
 def test_questions_are_not_small_talk(message: str) -> None:

@@ -111,6 +111,7 @@ def test_channels_use_the_registry_normaliser() -> None:
     [
         ("Where is the hub?", "en"),
         ("hub o dau vay", "vi"),
+        ("cam on ban", "vi"),
         ("Hub ở đâu vậy?", "vi"),
         ("허브 주소가 어디인가요?", "ko"),
         # Korean with hanja stays Korean.

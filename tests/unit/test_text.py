@@ -246,6 +246,9 @@ def test_a_korean_question_word_with_a_casual_ending_is_grammar() -> None:
     assert tokenize("허브 어디야") == tokenize("허브")
     assert tokenize("입주비 얼마야") == tokenize("입주비")
     assert tokenize("어떻게 신청해") == tokenize("신청")
+    # "뭘" is "뭐" with its particle, "해 줄" the auxiliary "do for": no topic in either
+    assert tokenize("허브가 뭘 해줄 수 있나요") == tokenize("허브")
+    assert not {"해주", "해줄"} & set(tokenize("지원해줄 수 있나요? 지원해주나요?"))
     assert tokenize("분야") and tokenize("이해") == ["이해"]  # nouns keep their syllables
 
 

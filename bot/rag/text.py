@@ -237,6 +237,11 @@ _KO_LIGHT_VERBS = tuple(
 _KO_QUESTION_FORM = re.compile(r"(?:어디|어딘|어딨|얼마|누구|누군|언제|뭐|뭔|뭘|뭣|왜|어때|어떻)[가-힣]{0,2}")
 
 
+# 있다 / 없다 ("there is", "there is not") in any tense once the ending is gone: "있었", "있었던",
+# "없" — "언제부터 있었어요?" asks "since when", and 있었 is no topic of any document.
+_KO_EXIST = re.compile(r"[있없][가-힣]{0,2}")
+
+
 def _korean_stem(word: str) -> str:
     """A Korean word without its ending and, after a noun, its light verb."""
     stem = _strip_korean_ending(word)
@@ -347,6 +352,8 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             stem = _korean_stem(tok)
             if drop_stopwords and (tok in _KO_PRONOUNS or stem in _KO_PRONOUNS):
                 continue  # "저희는", "거기서": a pronoun and its particle
+            if drop_stopwords and _KO_EXIST.fullmatch(stem):
+                continue  # "있었어요", "없나요": "there is / was (not)", the question's frame
             # Two syllables whose second could be an ending: a particle after a one-syllable
             # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings
             # are kept, so that "면적" matches "면적은" as "층" matches "층에".

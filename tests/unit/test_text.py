@@ -249,6 +249,9 @@ def test_a_korean_question_word_with_a_casual_ending_is_grammar() -> None:
     # "뭘" is "뭐" with its particle, "해 줄" the auxiliary "do for": no topic in either
     assert tokenize("허브가 뭘 해줄 수 있나요") == tokenize("허브")
     assert not {"해주", "해줄"} & set(tokenize("지원해줄 수 있나요? 지원해주나요?"))
+    # 있다 / 없다 in any tense frame the question ("since when has it existed?")
+    assert tokenize("언제부터 있었어요?") == [] and tokenize("비용 없어요?") == tokenize("비용")
+    assert tokenize("주차장 있을까요") == tokenize("주차장") and tokenize("있었던") == []
     assert tokenize("분야") and tokenize("이해") == ["이해"]  # nouns keep their syllables
 
 

@@ -181,10 +181,54 @@ _CLIPPED = {
 }
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: how many vowel-consonant sequences the stem has ("sign" 1, "open" 2)."""
+    pattern = "".join("v" if c in _VOWELS or (c == "y" and i and stem[i - 1] not in _VOWELS)
+                      else "c" for i, c in enumerate(stem))
+    return len(re.findall(r"v+c+", pattern))
+
+
+def _ends_cvc(stem: str) -> bool:
+    """Consonant-vowel-consonant at the end, the last not w, x or y ("hop", "bas", "clos")."""
+    return (
+        len(stem) >= 3
+        and stem[-1] not in _VOWELS | {"w", "x", "y"}
+        and stem[-2] in _VOWELS
+        and stem[-3] not in _VOWELS
+    )
+
+
+@functools.lru_cache(maxsize=65536)
 def _stem_en(word: str) -> str:
+    """An English word without its inflection: a plural ("startups" → "startup") or a verb's
+    "-ed"/"-ing" ("signed", "signing" → "sign"; "located" → "locate"; "applied" → "apply"),
+    so a question in the present finds a document in the past (Porter's step 1b).
+    Derivations stay apart ("application", "location"): a full Porter2 stemmer cost a train
+    question its answer, as did making every plural agree with its singular ("fees"/"fee",
+    "deadlines"/"deadline": more sections matched, the margin between topics shrank)."""
     for suffix in ("ies", "es", "s"):
         if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    if not word.isascii() or len(word) <= 4:
+        return word  # Vietnamese with its marks has no "-ed"/"-ing"
+    if word.endswith("ied"):
+        return word[:-3] + "y"
+    if word.endswith("eed"):
+        return word[:-1] if _measure(word[:-3]) > 0 else word
+    for suffix in ("ing", "ed"):
+        stem = word[: -len(suffix)]
+        if not word.endswith(suffix) or len(stem) < 3 or not _VOWELS & set(stem):
+            continue
+        if stem.endswith(("at", "bl", "iz")):
+            return stem + "e"  # "located" → "locate"
+        if stem[-1] == stem[-2] and stem[-1] not in _VOWELS | {"l", "s", "z"}:
+            return stem[:-1]  # "planned" → "plan"
+        if _measure(stem) == 1 and _ends_cvc(stem):
+            return stem + "e"  # "based" → "base", "closed" → "close"
+        return stem
     return word
 
 

@@ -221,6 +221,13 @@ def test_vietnamese_adds_plain_forms_and_syllable_pairs() -> None:
 def test_english_is_lower_cased_stemmed_and_stop_words_dropped() -> None:
     assert tokenize("The Startups and Companies") == ["startup", "company", "startups_companies"]
     assert tokenize("class") == ["class"]  # "ss" is not a plural
+    # A question in the present finds a document in the past ("When did SBA sign …" /
+    # "SBA signed …"), and the other forms of a word alike.
+    assert tokenize("signed") == tokenize("sign") == tokenize("signing")
+    assert tokenize("opened") == tokenize("open") and tokenize("located") == tokenize("locate")
+    assert tokenize("established") == tokenize("establish") and tokenize("applied") == tokenize("apply")
+    # derivations stay apart; "-eed" after a bare consonant cluster is no "-ed"
+    assert tokenize("location") != tokenize("locate") and tokenize("speed") == ["speed"]
     kept = tokenize("Where is the hub", drop_stopwords=False)
     assert kept[:4] == ["where", "is", "the", "hub"]
 

@@ -31,9 +31,8 @@ _PHRASES: dict[str, dict[str, list[str]]] = {
 # Vietnamese is often typed without its marks in chat ("cam on ban", "xin chao"): each
 # Vietnamese phrase also in its plain form.
 for _by_language in _PHRASES.values():
-    _by_language["vi"] = list(
-        dict.fromkeys(p for pattern in _by_language.get("vi", []) for p in (pattern, strip_diacritics(pattern)))
-    )
+    _vi = _by_language.get("vi", [])
+    _by_language["vi"] = list(dict.fromkeys([*_vi, *map(strip_diacritics, _vi)]))
 
 # Words that carry nothing once the phrases are gone ("저한테", "for me", "bot").
 _FILLER = frozenset(

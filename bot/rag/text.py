@@ -185,10 +185,13 @@ _VOWELS = frozenset("aeiou")
 
 
 def _measure(stem: str) -> int:
-    """Porter's m: how many vowel-consonant sequences the stem has ("sign" 1, "open" 2)."""
-    pattern = "".join("v" if c in _VOWELS or (c == "y" and i and stem[i - 1] not in _VOWELS)
-                      else "c" for i, c in enumerate(stem))
-    return len(re.findall(r"v+c+", pattern))
+    """Porter's m: how many vowel-consonant sequences the stem has ("sign" 1, "open" 2); a
+    "y" after a consonant is a vowel ("dry")."""
+    kinds = ""
+    for i, c in enumerate(stem):
+        vowel = c in _VOWELS or (c == "y" and i > 0 and stem[i - 1] not in _VOWELS)
+        kinds += "v" if vowel else "c"
+    return len(re.findall(r"v+c+", kinds))
 
 
 def _ends_cvc(stem: str) -> bool:

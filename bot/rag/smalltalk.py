@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.languages import BY_CODE, DEFAULT, LANGUAGES
-from bot.rag.text import REQUEST_WORDS, WH_WORDS, strip_diacritics, tokenize
+from bot.rag.text import REQUEST_WORDS, WH_WORDS, plain_pattern, tokenize
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
@@ -32,7 +32,7 @@ _PHRASES: dict[str, dict[str, list[str]]] = {
 # Vietnamese phrase also in its plain form.
 for _by_language in _PHRASES.values():
     _vi = _by_language.get("vi", [])
-    _by_language["vi"] = list(dict.fromkeys([*_vi, *map(strip_diacritics, _vi)]))
+    _by_language["vi"] = list(dict.fromkeys([*_vi, *map(plain_pattern, _vi)]))
 
 # Words that carry nothing once the phrases are gone ("저한테", "for me", "bot").
 _FILLER = frozenset(

@@ -124,6 +124,13 @@ def strip_diacritics(text: str) -> str:
     return stripped.replace("đ", "d").replace("Đ", "D")
 
 
+@functools.lru_cache(maxsize=512)
+def plain_pattern(pattern: str) -> str:
+    """A Vietnamese pattern as founders type it without marks ("khi nào" → "khi nao",
+    "cảm ơn" → "cam on"): the one way cues and small-talk phrases get their plain form."""
+    return strip_diacritics(pattern)
+
+
 def detect_language(text: str, default: str = "en") -> str:
     """Guess ko / ja / vi / en from the script, which is reliable for these four languages;
     ``UNSUPPORTED`` for text written in another script (Chinese, Thai, Cyrillic, …)."""
@@ -637,12 +644,13 @@ def question_kind(question: str) -> str:
         kind = min(found)[2]
         money = _cue(_CUES["price"].get(lang), lowered, lang)
         return "price" if kind == "number" and money else kind
-    if not (WH_WORDS.search(lowered) or _cue(_QUESTION_WORDS.get(lang), lowered, lang)):
+    if not (WH_WORDS.search(lowered) or _cue(_LANGUAGE_QUESTION_WORDS.get(lang), lowered, lang)):
         return "yes-no"
     return "other"
 
 
-_QUESTION_WORDS = {lang.code: lang.question_words for lang in LANGUAGES}
+# Each language's question words alone (WH_WORDS holds all four in one pattern).
+_LANGUAGE_QUESTION_WORDS = {lang.code: lang.question_words for lang in LANGUAGES}
 
 
 def _cue(pattern: str | None, lowered: str, lang: str) -> re.Match[str] | None:
@@ -652,7 +660,7 @@ def _cue(pattern: str | None, lowered: str, lang: str) -> re.Match[str] | None:
         return None
     found = re.search(pattern, lowered)
     if found is None and lang == "vi" and not _VI_MARKS.search(lowered):
-        found = re.search(strip_diacritics(pattern), lowered)
+        found = re.search(plain_pattern(pattern), lowered)
     return found
 
 

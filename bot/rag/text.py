@@ -288,12 +288,25 @@ _KO_LIGHT_VERBS = tuple(
 # A question word with a casual ending ("어디야", "얼마냐", "누구임", "언제쯤", "어딨어요"): the
 # question's grammar, like the stop words, whatever the ending (a closed class of words).
 # "뭘" and "뭣" are "뭐" with its object particle ("뭘 해줄 수 있어요?").
-_KO_QUESTION_FORM = re.compile(r"(?:어디|어딘|어딨|얼마|누구|누군|언제|뭐|뭔|뭘|뭣|왜|어때|어떻)[가-힣]{0,2}")
+# "누가" is "누구" with its subject particle ("누가 운영해요?").
+_KO_QUESTION_FORM = re.compile(
+    r"(?:어디|어딘|어딨|얼마|누구|누군|누가|언제|뭐|뭔|뭘|뭣|왜|어때|어떻)[가-힣]{0,2}"
+)
 
 
 # 있다 / 없다 ("there is", "there is not") in any tense once the ending is gone: "있었", "있었던",
 # "없" — "언제부터 있었어요?" asks "since when", and 있었 is no topic of any document.
 _KO_EXIST = re.compile(r"[있없][가-힣]{0,2}")
+
+
+# 것 ("the thing") contracted with its particle ("거예요", "건가요", "시작한 게", "어떤 걸"),
+# and a light verb left alone once its ending is gone ("했어요", "됐어요", "하는 거예요"; only
+# then: "한" on its own may be Korea, as in 한-베): the question's grammar, no topic.
+_KO_THING = frozenset("거 건 게 걸 것".split())
+_KO_BARE_LIGHT_VERBS = frozenset("했 해 하 됐 되 될 된 할".split())
+# The second syllable of a two-syllable light verb with its ending ("되죠", "하는", "해도"),
+# not of a noun that starts like one ("할인", "해외": 인 and 외 end no verb).
+_KO_VERB_ENDING_SYLLABLES = frozenset("죠 요 어 나 까 고 서 면 니 지 네 도 는")
 
 
 def _korean_stem(word: str) -> str:
@@ -307,6 +320,13 @@ def _korean_stem(word: str) -> str:
 
 _POSSESSIVE = re.compile(r"['’]s?$")
 _JA_KANA_QUESTION = re.compile(r"^(?:どこ|いつ|なに|なん|だれ|どう|いくら|どれ|どの|どんな|どちら)")
+# A kana run that is a particle on its own ("SBAが", "NATECと": a Latin name cut the run) or
+# holds a polite or connective ending ("まだやってますか", "ほんとですか", "いいので") is the
+# sentence's grammar, not a word typed in kana.
+_JA_KANA_GRAMMAR = re.compile(
+    r"[はがをにでとのもへやか]|から|まで|より|との|とか|って|"
+    r".*(?:です|ます|ません|ました|でした|でしょう|ください|ので|けど|ている|てる|たい)(?:か|ね|よ)?"
+)
 
 
 def _japanese_content(run: str) -> list[str]:
@@ -316,7 +336,8 @@ def _japanese_content(run: str) -> list[str]:
     if not parts:
         # "、どこにあるの", "いつですか": a kana run opening with a question word is the
         # question's grammar, not a word typed in kana.
-        return [] if _JA_KANA_QUESTION.match(run) else [run]
+        grammar = _JA_KANA_QUESTION.match(run) or _JA_KANA_GRAMMAR.fullmatch(run)
+        return [] if grammar else [run]
     # "何階", "何社", "何年": the question word is not part of the word documents use ("3階").
     return [p[1:] if len(p) > 1 and p[0] in "何幾" else p for p in parts]
 
@@ -408,10 +429,19 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
                 continue  # "저희는", "거기서": a pronoun and its particle
             if drop_stopwords and _KO_EXIST.fullmatch(stem):
                 continue  # "있었어요", "없나요": "there is / was (not)", the question's frame
+            bare_verb = drop_stopwords and stem != tok and stem in _KO_BARE_LIGHT_VERBS
+            if (drop_stopwords and stem in _KO_THING) or (
+                bare_verb and (len(tok) > 2 or tok[1] in _KO_VERB_ENDING_SYLLABLES)
+            ):
+                continue  # "거예요", "했어요", "되죠": the thing / the doing, no topic
             # Two syllables whose second could be an ending: a particle after a one-syllable
             # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings
-            # are kept, so that "면적" matches "면적은" as "층" matches "층에".
-            grams = [stem, tok] if len(tok) == 2 and len(stem) == 1 else _bigrams(stem)
+            # are kept, so that "면적" matches "면적은" as "층" matches "층에" — but a light
+            # verb is no word of its own ("할인" is not 할 + 인).
+            if len(tok) == 2 and len(stem) == 1:
+                grams = [tok] if bare_verb else [stem, tok]
+            else:
+                grams = _bigrams(stem)
             if drop_stopwords:
                 grams = [g for g in grams if g not in _KO_STOP_BIGRAMS]
             tokens.extend(grams)

@@ -269,6 +269,30 @@ def test_a_kana_run_opening_with_a_question_word_is_grammar() -> None:
     assert tokenize("もうしこみ")  # a word typed in kana is still a word
 
 
+def test_a_kana_run_that_is_a_particle_or_a_polite_predicate_is_grammar() -> None:
+    # "SBAがNATECと…": the Latin names cut the run, leaving particles on their own
+    assert tokenize("SBAがNATECと") == ["sba", "natec"]
+    # "…、まだやってますか", "…、ほんとですか": a predicate typed in kana, not a topic word
+    assert tokenize("ハブ、まだやってますか") == tokenize("ハブ")
+    assert tokenize("ハブ、ほんとですか") == tokenize("ハブ")
+    assert tokenize("ハブ、ざっくりでいいので") == tokenize("ハブ")
+    assert tokenize("すし") == ["すし"] and tokenize("もうしこみ")  # words typed in kana stay
+
+
+def test_korean_who_and_the_thing_forms_are_grammar() -> None:
+    # 누가 is "who" with its subject particle; 거 / 건 / 게 / 걸 are 것 ("the thing") contracted
+    assert tokenize("누가 제공하는 거예요?") == tokenize("제공")
+    assert tokenize("다른 건가요?") == tokenize("다른")
+    assert tokenize("시작한 게 언제예요") == tokenize("시작") and tokenize("어떤 걸") == tokenize("어떤")
+    # a light verb left alone once its ending is gone is the question's frame ("했어요")
+    assert tokenize("어디서 했어요?") == [] and tokenize("도움 됐어요") == tokenize("도움")
+    assert tokenize("물어봐도 되죠?") == tokenize("물어봐도") and tokenize("하는") == []
+    assert "할인" in tokenize("할인") and "해외" in tokenize("해외")
+    # nouns that begin with those syllables stay words
+    assert "건물" in tokenize("건물") and "거래" in tokenize("거래는")
+    assert "한" in tokenize("한-베 행사")
+
+
 def test_a_possessive_is_the_word_itself() -> None:
     assert tokenize("SBA's role") == tokenize("SBA role")
     assert tokenize("the hub’s address") == tokenize("the hub address")

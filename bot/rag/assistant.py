@@ -329,7 +329,9 @@ class Assistant:
                     parts = [alone]
             # About to decline: a greeting or "what can you do?" worded in a way the phrase
             # table missed is recognised by meaning instead (never over a possible answer:
-            # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움").
+            # "지원하려면 어떻게 해야 하나요?" is about applying, however close to "어떤 도움"
+            # — unless the message is about the assistant and nothing else: "what does this
+            # bot do?" is no question about the document that mentions the bot).
             # A message completed as a follow-up is judged as typed for this: "了解、どうもです"
             # after a question would otherwise borrow that question's subject and be answered
             # (searched as typed only when its meaning is small talk at all: most follow-ups
@@ -338,9 +340,14 @@ class Assistant:
             # short: greetings, thanks and "what can you do?" ask none of these.
             if follow_up and question_kind(text) not in ASKS_A_FACT:
                 intent = self._talk_by_meaning(text, lang)
-                if intent and self._judge(text, lang)[1] < self._decline_below:
+                if intent and (
+                    smalltalk.about_the_assistant(text)
+                    or self._judge(text, lang)[1] < self._decline_below
+                ):
                     return self._small_talk(intent, lang)
-            elif max(v for _, v in parts) < self._decline_below:
+            elif max(v for _, v in parts) < self._decline_below or smalltalk.about_the_assistant(
+                text
+            ):
                 whole = parts[0][0] if len(parts) == 1 and query == text else None
                 intent = self._talk_by_meaning(text, lang, whole)
                 if intent and not (intent == "capability" and self._asks_about_else(text, lang)):

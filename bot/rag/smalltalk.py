@@ -38,7 +38,7 @@ for _by_language in _PHRASES.values():
 _FILLER = frozenset(
     """
     bot assistant there me us please ok okay so again you chatbot great good nice perfect awesome
-    chat here 챗봇 채팅 여기 볼 チャット ボット ここ では ở đây
+    chat here 챗봇 봇 채팅 여기 볼 チャット ボット ここ では ở đây
     cool very much lot help helpful info information all that this really actually that's got it
     저한테 저에게 저희에게 나한테 저는 제가 저희 혹시 그럼 그리고 요 ㅎㅎ ㅋㅋ 있어요 있나요 있습니까 있어
     bạn ơi nhé nha ạ với nhiều lắm
@@ -94,6 +94,25 @@ TALK_TOKENS = _FILLER_TOKENS | frozenset(
     for example in examples
     for t in tokenize(example)
 )
+
+# The assistant named as itself: a message about it and nothing else ("what does this bot
+# do?") asks what it can do, even though a document mentions the bot as a way to reach staff.
+_SELF_TOKENS = frozenset(
+    t for word in "bot chatbot assistant 봇 챗봇 ボット チャットボット".split() for t in tokenize(word)
+)
+
+
+def about_the_assistant(text: str) -> bool:
+    """Whether a message names the assistant and no word beyond those small talk is made of."""
+    tokens = tokenize(text)
+    rest = [
+        t
+        for before, t in zip(["", *tokens], tokens, strict=False)
+        # "봇은": the word and its particle, two readings of one word (text.two_readings)
+        if t not in TALK_TOKENS and not (before in TALK_TOKENS and t.startswith(before) and len(t) == 2)
+    ]
+    return bool(_SELF_TOKENS & set(tokens)) and not rest
+
 
 MAX_TOPICS = 6
 MAX_EXAMPLES = 3

@@ -47,6 +47,24 @@ def test_greetings_and_what_can_you_do_list_the_documents_topics(
 
 
 @pytest.mark.parametrize(
+    ("message", "language"), [("what does this bot do?", "en"), ("이 봇은 뭐 하는 거예요?", "ko")]
+)
+def test_asking_what_the_bot_is_is_small_talk_though_a_document_mentions_the_bot(
+    assistant, message: str, language: str
+) -> None:
+    # The contact document says founders reach staff "through the Telegram bot": a message
+    # about the bot and nothing else still asks what the assistant does.
+    answer = assistant.answer(message)
+    assert answer.outcome == "smalltalk" and answer.language == language
+    assert "?" in answer.answer  # the reply's example questions
+    # … also in the middle of a chat, where it is no follow-up of the question before
+    later = _chat(assistant, f"tg:bot-{language}", "Where is the hub?", message)
+    assert later.outcome == "smalltalk", later.answer
+    asked = assistant.answer("텔레그램 봇으로 직원에게 연락할 수 있나요?")
+    assert asked.outcome != "smalltalk" and asked.sources
+
+
+@pytest.mark.parametrize(
     ("message", "language"), [("bye", "en"), ("알겠습니다", "ko"), ("tạm biệt", "vi"), ("さようなら", "ja")]
 )
 def test_closing_a_chat_gets_a_short_reply_not_an_apology(

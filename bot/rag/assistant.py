@@ -338,16 +338,12 @@ class Assistant:
             # are not, and they cost one embedding instead of a second search).
             # A follow-up that asks when, where or how much ("언제부터요?") asks a fact, however
             # short: greetings, thanks and "what can you do?" ask none of these.
+            about_itself = smalltalk.about_the_assistant(text)
             if follow_up and question_kind(text) not in ASKS_A_FACT:
                 intent = self._talk_by_meaning(text, lang)
-                if intent and (
-                    smalltalk.about_the_assistant(text)
-                    or self._judge(text, lang)[1] < self._decline_below
-                ):
+                if intent and (about_itself or self._judge(text, lang)[1] < self._decline_below):
                     return self._small_talk(intent, lang)
-            elif max(v for _, v in parts) < self._decline_below or smalltalk.about_the_assistant(
-                text
-            ):
+            elif about_itself or max(v for _, v in parts) < self._decline_below:
                 whole = parts[0][0] if len(parts) == 1 and query == text else None
                 intent = self._talk_by_meaning(text, lang, whole)
                 if intent and not (intent == "capability" and self._asks_about_else(text, lang)):

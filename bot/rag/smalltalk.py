@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.languages import BY_CODE, DEFAULT, LANGUAGES
-from bot.rag.text import REQUEST_WORDS, WH_WORDS, plain_pattern, tokenize
+from bot.rag.text import REQUEST_WORDS, WH_WORDS, plain_pattern, tokenize, two_readings
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
@@ -108,8 +108,8 @@ def about_the_assistant(text: str) -> bool:
     rest = [
         t
         for before, t in zip(["", *tokens], tokens, strict=False)
-        # "봇은": the word and its particle, two readings of one word (text.two_readings)
-        if t not in TALK_TOKENS and not (before in TALK_TOKENS and t.startswith(before) and len(t) == 2)
+        # "봇은" beside "봇": the word with its particle, the second reading of one word
+        if t not in TALK_TOKENS and not (before in TALK_TOKENS and two_readings(before, t))
     ]
     return bool(_SELF_TOKENS & set(tokens)) and not rest
 

@@ -321,7 +321,7 @@ def _korean_stem(word: str) -> str:
 _POSSESSIVE = re.compile(r"['’]s?$")
 _JA_KANA_QUESTION = re.compile(r"^(?:どこ|いつ|なに|なん|だれ|どう|いくら|どれ|どの|どんな|どちら)")
 # A kana run that is a particle on its own ("SBAが", "NATECと": a Latin name cut the run) or
-# holds a polite or connective ending ("まだやってますか", "ほんとですか", "いいので") is the
+# ends in a polite or connective ending ("まだやってますか", "ほんとですか", "いいので") is the
 # sentence's grammar, not a word typed in kana.
 _JA_KANA_GRAMMAR = re.compile(
     r"[はがをにでとのもへやか]|から|まで|より|との|とか|って|"

@@ -10,6 +10,7 @@ from bot.rag.retrieval import Candidate, Retrieval, Sentence
 from bot.rag.scoring import LeadFeatures, Scorer
 from bot.rag.text import (
     asks_upcoming,
+    describes_itself,
     is_bare_reply,
     opens_with_reference,
     points_elsewhere,
@@ -171,11 +172,13 @@ def choose_lead(
     yes_no = question_kind(retrieval.question) == "yes-no"
     scores = [scorer.lead(f) for f in lead_features(sentences, retrieval)]
     # A sentence pointing at text around it ("as follows:", "아래") never leads when another
-    # can; nor does a title or a label left over from a page ("1. Overview") — it answers
-    # nothing (documents staff add are not all written as FAQs).
+    # can; nor does a title or a label left over from a page ("1. Overview"), nor a page
+    # describing itself ("This page introduces …") — they answer nothing (documents staff
+    # add are not all written as FAQs).
+    stands = [not points_elsewhere(s.text) and not describes_itself(s.text) for s in sentences]
     eligible = (
-        [i for i, s in enumerate(sentences) if not points_elsewhere(s.text) and ends_sentence(s.text)]
-        or [i for i, s in enumerate(sentences) if not points_elsewhere(s.text)]
+        [i for i, s in enumerate(sentences) if stands[i] and ends_sentence(s.text)]
+        or [i for i in range(len(sentences)) if stands[i]]
         or list(range(len(sentences)))
     )
     best = max(eligible, key=lambda i: (scores[i], -i))

@@ -801,6 +801,24 @@ def points_elsewhere(sentence: str) -> bool:
     return bool(_POINTS_ELSEWHERE.search(sentence))
 
 
+# A page, article or report announcing itself ("This page introduces …", "本レポートでは …を
+# 整理する", "이 글은", "Trang này giới thiệu …"): the opening of many documents staff add,
+# about the document, not a fact. (The knowledge base's "this knowledge base does not
+# publish …" is a fact: the answer to an unknown.)
+_DESCRIBES_ITSELF = re.compile(
+    r"^(?:this|the present) (?:page|article|report|column|post|paper|story)\b|"
+    r"^(?:이|본)\s?(?:글|기사|보고서|리포트|페이지|칼럼)(?:은|는|에서)|"
+    r"^(?:本|この)(?:レポート|記事|ページ|報告書|稿|コラム)(?:では|は|で)|"
+    r"^(?:trang|bài viết|bài báo|báo cáo|bài) này\b",
+    re.IGNORECASE,
+)
+
+
+def describes_itself(sentence: str) -> bool:
+    """Whether a sentence is its document's description of itself, not a fact."""
+    return bool(_DESCRIBES_ITSELF.match(sentence.strip()))
+
+
 # "this week", "these days": a time, now — not the things of the previous turn.
 _NOW = r"(?! (?:days?|weeks?|weekends?|months?|years?|morning|afternoon|evening|time)\b)"
 _POINTS_BACK = re.compile(

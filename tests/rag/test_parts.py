@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.rag import smalltalk
+from bot.rag import smalltalk, text
 from bot.rag.conversation import ConversationMemory, resolve
 from bot.rag.keyword import KeywordIndex, word_groups
 from bot.rag.scoring import Scorer, fit_listwise, fit_logistic, to_confidence
@@ -346,6 +346,38 @@ def test_a_title_line_never_leads_when_a_sentence_can() -> None:
     lead, rest = choose_lead(sentences, retrieval, Scorer.default(), budget=20)
     assert [s.text for s in lead] == ["設立は2002年10月24日である。"]
     assert [s.text for s in rest] == ["1. サイゴン・ハイテクパークの概要"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "fact", "question"),
+    [
+        (
+            "Trang này giới thiệu về Cục Công tác phía Nam và quá trình hợp tác với Seoul.",
+            "Cục được thành lập theo Quyết định 1234 ngày 22/4/2013.",
+            "Which decision established SRO MOST?",
+        ),
+        (
+            "本レポートでは、公開情報をもとにサイゴン・ハイテクパークの基本データを整理する。",
+            "サイゴン・ハイテクパークの面積は913haである。",
+            "サイゴン・ハイテクパークの面積は？",
+        ),
+        ("This page introduces the agency.", "The agency was founded in 2013.", "When was it founded?"),
+    ],
+)
+def test_a_page_describing_itself_never_leads_when_a_fact_can(
+    opening: str, fact: str, question: str
+) -> None:
+    # A page's own introduction shares the question's names and opens the document, yet it
+    # states no fact; the knowledge base's "this knowledge base does not publish …" does.
+    from bot.rag.answer import choose_lead
+    from bot.rag.retrieval import Retrieval, Sentence
+
+    sentences = [Sentence(opening, 0, 0.95), Sentence(fact, 1, 0.80)]
+    retrieval = Retrieval(question, "en", tokenize(question))
+    lead, _ = choose_lead(sentences, retrieval, Scorer.default(), budget=20)
+    assert [s.text for s in lead] == [fact]
+    assert not text.describes_itself("This knowledge base does not publish the hub's phone number.")
+    assert not text.describes_itself("このナレッジベースでは、電話番号を公開していません。")
 
 
 def test_korean_what_about_endings_are_stripped() -> None:

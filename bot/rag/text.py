@@ -309,6 +309,21 @@ _KO_BARE_LIGHT_VERBS = frozenset("했 해 하 됐 되 될 된 할".split())
 _KO_VERB_ENDING_SYLLABLES = frozenset("죠 요 어 나 까 고 서 면 니 지 네 도 는")
 
 
+def _korean_frame(word: str, stem: str) -> bool:
+    """Whether a Korean word (``stem`` without its ending) is the question's grammar, not a
+    topic: a pronoun and its particle ("저희는", "거기서"), 있다/없다 in any tense ("있었어요",
+    "없나요"), 것 contracted ("거예요", "건가요"), or a light verb alone ("했어요", "되죠")."""
+    if word in _KO_PRONOUNS or stem in _KO_PRONOUNS or stem in _KO_THING:
+        return True
+    if _KO_EXIST.fullmatch(stem):
+        return True
+    return (
+        stem != word
+        and stem in _KO_BARE_LIGHT_VERBS
+        and (len(word) > 2 or word[1] in _KO_VERB_ENDING_SYLLABLES)
+    )
+
+
 def _korean_stem(word: str) -> str:
     """A Korean word without its ending and, after a noun, its light verb."""
     stem = _strip_korean_ending(word)
@@ -425,21 +440,15 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
                 # use ("3개", "53명"), as "何社" is "社" in Japanese.
                 tok = tok[1:]
             stem = _korean_stem(tok)
-            if drop_stopwords and (tok in _KO_PRONOUNS or stem in _KO_PRONOUNS):
-                continue  # "저희는", "거기서": a pronoun and its particle
-            if drop_stopwords and _KO_EXIST.fullmatch(stem):
-                continue  # "있었어요", "없나요": "there is / was (not)", the question's frame
-            bare_verb = drop_stopwords and stem != tok and stem in _KO_BARE_LIGHT_VERBS
-            if (drop_stopwords and stem in _KO_THING) or (
-                bare_verb and (len(tok) > 2 or tok[1] in _KO_VERB_ENDING_SYLLABLES)
-            ):
-                continue  # "거예요", "했어요", "되죠": the thing / the doing, no topic
+            if drop_stopwords and _korean_frame(tok, stem):
+                continue
             # Two syllables whose second could be an ending: a particle after a one-syllable
             # word ("층에", "돈이") or a two-syllable noun ("법인", "면적", "평가"). Both readings
             # are kept, so that "면적" matches "면적은" as "층" matches "층에" — but a light
             # verb is no word of its own ("할인" is not 할 + 인).
             if len(tok) == 2 and len(stem) == 1:
-                grams = [tok] if bare_verb else [stem, tok]
+                light_verb = drop_stopwords and stem in _KO_BARE_LIGHT_VERBS
+                grams = [tok] if light_verb else [stem, tok]
             else:
                 grams = _bigrams(stem)
             if drop_stopwords:

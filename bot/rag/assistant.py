@@ -491,11 +491,6 @@ class Assistant:
             for entry, form in glossary.match_forms(query)
             if not (entry.subject or entry.concept)
         ]
-        if not forms and answered and (glossary.mentions_subject(typed) or NAMES_THE_HUB.search(typed)):
-            # "When did the hub open?" → "Where is it?": the hub is the subject it points at,
-            # named in full as its documents name it (the hub's words are no keyword).
-            name = glossary.home_names.get(detect_language(typed)) or glossary.home_names.get("en")
-            forms = [name] if name else []
         # Without a programme name, the question's words (minus the hub's name) are its subject.
         words = self._own_words(typed)
         if len(tokenize(words)) < 2 or not answered:

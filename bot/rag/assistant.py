@@ -477,7 +477,22 @@ class Assistant:
                 [t for t in tokenize(lent) if len(t) > 1 and not HIRAGANA.fullmatch(t)]
             )
             previous = dataclasses.replace(previous, topic_words=lent if words else "")
-        return resolve(question, forms, count_words(tokens), previous, language)
+        completed = resolve(question, forms, count_words(tokens), previous, language)
+        if (
+            completed == question
+            and previous.about_hub
+            and not forms
+            and not tokens
+            and question_kind(question) in ASKS_A_FACT | {"who"}
+        ):
+            # "Where is it?" / "어디에 있어요?" / "どこ？" after a question answered about the hub:
+            # nothing of its own to search, so it asks about the hub. Only such a bare follow-up:
+            # one with words of its own ("면적은요?") is searched as typed — the hub is every
+            # document's subject, and lending its name there pulls the search to its overview.
+            hub = glossary.home_names.get(language) or glossary.home_names.get("en", "")
+            if hub:
+                completed = f"{question} ({hub})"
+        return completed
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
         """Remember what this turn was about: the names in the question as searched (so a
@@ -495,7 +510,9 @@ class Assistant:
         words = self._own_words(typed)
         if len(tokenize(words)) < 2 or not answered:
             words = ""
-        self.conversations.remember(conversation, query, list(dict.fromkeys(forms)), words)
+        self.conversations.remember(
+            conversation, query, list(dict.fromkeys(forms)), words, about_hub=answered
+        )
 
     def _own_words(self, text: str) -> str:
         """A question's words without the hub's name and "tell me" (what it lends to a

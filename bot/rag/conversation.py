@@ -52,6 +52,9 @@ class Turn:
     predicate: str  # the question without those names
     at: float
     topic_words: str = ""  # without names: its own words ("the 2019 pilot pairing startups")
+    # Answered about the hub itself (no other programme name): "When did the hub open?" lends
+    # the hub to "Where is it?", a follow-up with no words of its own.
+    about_hub: bool = False
 
 
 class ConversationMemory:
@@ -83,11 +86,18 @@ class ConversationMemory:
             return turn
 
     def remember(
-        self, conversation: str | None, question: str, names: list[str], topic_words: str = ""
+        self,
+        conversation: str | None,
+        question: str,
+        names: list[str],
+        topic_words: str = "",
+        *,
+        about_hub: bool = False,
     ) -> None:
         """Record a turn. ``names``: the programme names the question mentioned, as typed;
         ``topic_words``: without names, the question's own words that say what it was about
-        ("the 2019 pilot pairing startups"), so "how many pairs?" can follow it."""
+        ("the 2019 pilot pairing startups"), so "how many pairs?" can follow it;
+        ``about_hub``: it was answered about the hub itself."""
         if not conversation:
             return
         predicate = question
@@ -98,6 +108,7 @@ class ConversationMemory:
             " ".join(predicate.split()),
             time.monotonic(),
             "" if names else topic_words[:MAX_SUBJECT_CHARS],
+            about_hub and not names,
         )
         with self._lock:
             self._turns[conversation] = turn

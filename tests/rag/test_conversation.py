@@ -110,6 +110,32 @@ def test_follow_ups_as_founders_type_them(assistant, turns: list[str], fact: str
 
 
 @pytest.mark.parametrize(
+    ("turns", "fact"),
+    [
+        (("When did the hub open?", "Where is it?"), "Ho Chi Minh City"),
+        (("허브 언제 열었어요?", "어디에 있어요?"), "호치민시"),
+        (("ハブの面積は？", "どこ？"), ""),
+        (("Hub mở cửa khi nào?", "ở đâu?"), ""),
+    ],
+)
+def test_a_bare_follow_up_after_a_question_about_the_hub_asks_about_the_hub(
+    assistant, turns: tuple[str, str], fact: str
+) -> None:
+    # The hub is no programme name the turn memory records (every document's subject), and
+    # "Where is it?" has no word of its own to search: it asks where the hub is.
+    answer = _chat(assistant, f"test:hub:{turns[0]}", *turns)
+    assert answer.outcome in ("answered", "unsure"), answer.answer
+    hub = assistant.retriever.glossary.home_names[answer.language]
+    assert hub in assistant.last_retrieval.question
+    assert fact in answer.lead, answer.lead
+    # Without the question before it, or after one that was declined, it asks nothing.
+    alone = assistant.answer(turns[1], conversation="test:hub:alone")
+    assert alone.outcome in ("declined", "smalltalk"), alone.answer
+    declined = _chat(assistant, f"test:hub:oos:{turns[1]}", "내일 서울 날씨 어때?", turns[1])
+    assert declined.outcome in ("declined", "smalltalk"), declined.answer
+
+
+@pytest.mark.parametrize(
     "turns", [("하이서울 브랜드 기업이 뭐예요?", "언제부터요?"), ("ハイソウルブランド企業って何？", "いつから？")]
 )
 def test_a_follow_up_asking_when_is_never_small_talk(assistant, turns: tuple[str, str]) -> None:

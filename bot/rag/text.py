@@ -43,6 +43,9 @@ _VI_WORDS = frozenset(
      # greetings and thanks typed without marks ("xin chao", "cam on ban")
      "xin", "chao", "cam", "tam"]
 )
+# Vietnamese phrases typed without marks whose syllables are also English words ("cam on" =
+# cảm ơn, thank you): each counts as two Vietnamese words, and its syllables as no English one.
+_VI_PLAIN_PHRASES = re.compile(r"\bcam on\b")
 _EN_WORDS = frozenset(
     ["the", "is", "are", "was", "what", "how", "where", "when", "who", "which", "why", "do", "does", "did", "can", "could", "i", "we", "you", "my", "our", "your", "a", "an", "to", "of", "in", "on", "for", "and", "or", "with", "there", "this", "that", "it", "be", "have", "has", "about", "tell", "me", "any", "many", "much", "please", "from", "at", "by"]
 )
@@ -158,10 +161,13 @@ def detect_language(text: str, default: str = "en") -> str:
     if marked and marked >= english:
         return "vi"
     plain = re.sub(r"ho\s*chi\s*minh|hcmc?", " ", text.lower())
+    # "cam on" is "cảm ơn" typed without marks: its "on" is no English preposition.
+    phrases = len(_VI_PLAIN_PHRASES.findall(plain))
+    plain = _VI_PLAIN_PHRASES.sub(" ", plain)
     words = re.findall(r"[a-z]+", plain)
-    if not words:
+    if not words and not phrases:
         return default
-    vi_votes = sum(w in _VI_WORDS for w in words) + marked
+    vi_votes = sum(w in _VI_WORDS for w in words) + marked + 2 * phrases
     en_votes = sum(w in _EN_WORDS for w in words)
     # An English question quoting a Vietnamese name ("Is 123 Trương Định the hub?") is English.
     return "vi" if vi_votes > en_votes else "en"

@@ -36,6 +36,11 @@ from bot.rag.text import (
         # An English question quoting a Vietnamese name stays English.
         ("Is 123 Trương Định the hub?", "en"),
         ("Seoul Startup Hub 서울창업허브", "ko"),
+        # "cảm ơn" typed without marks: its "on" is no English preposition
+        ("ok cam on", "vi"),
+        ("cam on nhe", "vi"),
+        ("turn the cam on please", "en"),
+        ("Is the camera on?", "en"),
     ],
 )
 def test_detect_language(question: str, language: str) -> None:

@@ -483,7 +483,7 @@ class Assistant:
             and previous.about_hub
             and not forms
             and not tokens
-            and question_kind(question) in ASKS_A_FACT | {"who"}
+            and question_kind(question) in BARE_FOLLOW_UP_KINDS
         ):
             # "Where is it?" / "어디에 있어요?" / "どこ？" after a question answered about the hub:
             # nothing of its own to search, so it asks about the hub. Only such a bare follow-up:
@@ -773,6 +773,8 @@ class Assistant:
 # Kinds of fact a lead either states or does not (text.question_kind).
 SPECIFIC_KINDS = frozenset({"number", "price", "date"})
 ASKS_A_FACT = SPECIFIC_KINDS | {"where"}
+# What a follow-up with no word of its own asks about the hub ("Where is it?", "누가요?").
+BARE_FOLLOW_UP_KINDS = ASKS_A_FACT | {"who"}
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 # How far (rank logit) a passage in the question's language from a topic ranked as well as the

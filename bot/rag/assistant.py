@@ -477,22 +477,10 @@ class Assistant:
                 [t for t in tokenize(lent) if len(t) > 1 and not HIRAGANA.fullmatch(t)]
             )
             previous = dataclasses.replace(previous, topic_words=lent if words else "")
-        completed = resolve(question, forms, count_words(tokens), previous, language)
-        if (
-            completed == question
-            and previous.about_hub
-            and not forms
-            and not tokens
-            and question_kind(question) in BARE_FOLLOW_UP_KINDS
-        ):
-            # "Where is it?" / "어디에 있어요?" / "どこ？" after a question answered about the hub:
-            # nothing of its own to search, so it asks about the hub. Only such a bare follow-up:
-            # one with words of its own ("면적은요?") is searched as typed — the hub is every
-            # document's subject, and lending its name there pulls the search to its overview.
-            hub = glossary.home_names.get(language) or glossary.home_names.get("en", "")
-            if hub:
-                completed = f"{question} ({hub})"
-        return completed
+        return resolve(
+            question, forms, count_words(tokens), previous, language,
+            hub=glossary.home_name(language),
+        )  # fmt: skip
 
     def _remember(self, conversation: str | None, query: str, typed: str, answered: bool) -> None:
         """Remember what this turn was about: the names in the question as searched (so a
@@ -773,8 +761,6 @@ class Assistant:
 # Kinds of fact a lead either states or does not (text.question_kind).
 SPECIFIC_KINDS = frozenset({"number", "price", "date"})
 ASKS_A_FACT = SPECIFIC_KINDS | {"where"}
-# What a follow-up with no word of its own asks about the hub ("Where is it?", "누가요?").
-BARE_FOLLOW_UP_KINDS = ASKS_A_FACT | {"who"}
 # A capitalised Latin word after the first one ("… of France?").
 PROPER_NAME = re.compile(r"(?<=\S )[A-Z][a-zà-ỹ]+")
 # How far (rank logit) a passage in the question's language from a topic ranked as well as the

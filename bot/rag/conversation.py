@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.languages import LANGUAGES
-from bot.rag.text import WH_WORDS, points_back
+from bot.rag.text import WH_WORDS, points_back, question_kind
 
 MAX_CONVERSATIONS = 10_000
 MAX_AGE_SECONDS = 3600.0
@@ -122,6 +122,11 @@ class ConversationMemory:
 PRO_DROP = frozenset(lang.code for lang in LANGUAGES if lang.pro_drop)
 
 
+# What a follow-up with no word of its own may ask about the hub ("Where is it?", "언제요?",
+# "누가요?"): a fact about it — not "really?" or "what else?".
+BARE_FOLLOW_UP_KINDS = frozenset({"number", "price", "date", "where", "who"})
+
+
 # "còn …?" / "and …?" / "what about …?" opening a message: it asks about something else,
 # and the opening itself is no topic ("còn" alone also means "still": "hub còn mở cửa không?").
 _OPENS_WITH_WHAT_ABOUT = re.compile(
@@ -142,11 +147,12 @@ def resolve(
     content_tokens: int,
     previous: Turn | None,
     language: str = "en",
+    hub: str = "",
 ) -> str:
     """The question to search: itself, or completed from the previous turn.
 
     ``names``: programme names in the question; ``content_tokens``: its keyword tokens
-    besides those names.
+    besides those names; ``hub``: the hub's full name in the question's language.
     """
     if previous is None:
         return question
@@ -164,6 +170,18 @@ def resolve(
         subject = previous.subject or previous.topic_words
         if subject and (short or refers_back):
             return f"{question} ({subject})"
+        if (
+            not subject
+            and previous.about_hub
+            and hub
+            and content_tokens == 0
+            and question_kind(question) in BARE_FOLLOW_UP_KINDS
+        ):
+            # "Where is it?" after a question answered about the hub: nothing of its own to
+            # search, so it asks about the hub. Only such a bare follow-up: one with words of
+            # its own ("면적은요?") is searched as typed — the hub is every document's subject,
+            # and lending its name there pulls the search to the hub's overview.
+            return f"{question} ({hub})"
         return question
     if content_tokens == 0 and _WHAT_ABOUT.search(question) and previous.predicate:
         return f"{previous.predicate} ({' '.join(names)})"

@@ -117,13 +117,17 @@ class Glossary:
             if entry.subject and entry.topic
         )
 
+    def home_name(self, language: str) -> str:
+        """The hub's full name in ``language`` (English when it has none; "" without a hub)."""
+        return self.home_names.get(language) or self.home_names.get("en", "")
+
     def with_full_name(self, question: str, language: str) -> str:
         """The question with its short word for the hub ("hub", "허브", "ハブ") replaced by the
         hub's full name in its language, unless the full name is already there. Documents name
         the hub in full, and their headings are questions: "ハブはどこにありますか？" then
         matches "ソウル創業ハブ・ホーチミンはどこにありますか？" by meaning, instead of the passage
         on some other address that happens to use the question's words."""
-        name = self.home_names.get(language) or self.home_names.get("en")
+        name = self.home_name(language)
         if not name or self.mentions_subject(question):
             return question
         return NAMES_THE_HUB.sub(lambda _: name, question, count=1)

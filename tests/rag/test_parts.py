@@ -159,6 +159,24 @@ def test_follow_up_takes_the_previous_subject_and_memory_stays_per_conversation(
     assert len(memory) == 2
 
 
+def test_a_bare_follow_up_after_a_turn_about_the_hub_takes_the_hub() -> None:
+    memory = ConversationMemory()
+    memory.remember("h", "When did the hub open?", [], about_hub=True)
+    previous = memory.last("h")
+    hub = "Seoul Startup Hub Ho Chi Minh"
+    assert resolve("Where is it?", [], 0, previous, hub=hub) == f"Where is it? ({hub})"
+    assert resolve("どこ？", [], 0, previous, "ja", hub="ソウル創業ハブ") == "どこ？ (ソウル創業ハブ)"
+    # words of its own, or no fact asked: searched as typed
+    assert resolve("How big is it?", [], 1, previous, hub=hub) == "How big is it?"
+    assert resolve("really?", [], 0, previous, hub=hub) == "really?"
+    # a turn that named a programme lends that name, not the hub
+    memory.remember("n", "What is Saigon Hi-Tech Park?", ["Saigon Hi-Tech Park"], about_hub=True)
+    assert resolve("Where is it?", [], 0, memory.last("n"), hub=hub).endswith("(Saigon Hi-Tech Park)")
+    # a turn that was not answered about the hub lends nothing
+    memory.remember("d", "What's the weather tomorrow?", [])
+    assert resolve("Where is it?", [], 0, memory.last("d"), hub=hub) == "Where is it?"
+
+
 def test_follow_ups_that_ask_one_word_or_point_to_a_place_take_the_previous_subject() -> None:
     memory = ConversationMemory()
     memory.remember("c", "What is the Hi Seoul brand SME programme?", ["Hi Seoul"])

@@ -18,7 +18,10 @@ from bot.rag.text import strip_diacritics
 # passages (they write "hub" where English ones write the full name), and "허브" made "허브는
 # 뭐하는 곳이에요?" rank sections by how often they say 허브. ハブ stays a keyword: as a subject
 # word it declined more Japanese questions than it helped (train split).
-HUB_WORD = re.compile(r"\bhub\b|허브", re.IGNORECASE)
+# A name's possessive goes with it: "the hub's fee" stripped of the hub must not leave "'s"
+# behind, which would read as a word no document uses.
+POSSESSIVE = r"(?:['’]s\b)?"
+HUB_WORD = re.compile(rf"(?:\bhub\b|허브){POSSESSIVE}", re.IGNORECASE)
 # Any of them: a follow-up naming the hub has its subject, whatever came before.
 NAMES_THE_HUB = re.compile(rf"{HUB_WORD.pattern}|ハブ", re.IGNORECASE)
 
@@ -140,7 +143,7 @@ class Glossary:
                 continue
             for form in sorted(entry.forms, key=len, reverse=True):
                 words = [re.escape(part) for part in re.split(r"[\s・·\-–]+", form) if part]
-                pattern = r"[\s・·\-–]*".join(words)
+                pattern = r"[\s・·\-–]*".join(words) + POSSESSIVE
                 stripped = re.sub(pattern, " ", stripped, flags=re.IGNORECASE)
         return stripped
 

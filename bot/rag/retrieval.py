@@ -411,10 +411,14 @@ class HybridRetriever:
             home = frozenset(e.topic for e in subjects)
         query_tokens = query_tokens or tokenize(spelled)
         # A programme name the founder typed counts in full, stop words included ("SRO MOST").
+        # Only words some document uses: a spacing variant's reading no document has ("하" of
+        # "하이 서울 프렌즈") finds nothing and would count as a word the documents lack.
         for entry, form in matched_forms:
             if not (entry.concept or entry.subject):
                 query_tokens += [
-                    t for t in tokenize(form, drop_stopwords=False) if t not in query_tokens
+                    t
+                    for t in tokenize(form, drop_stopwords=False)
+                    if t not in query_tokens and snap.index.uses(t)
                 ]
         typed = set(query_tokens)
         # The hub's own name is in every document: it only nudges (low weight), never decides.

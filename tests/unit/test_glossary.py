@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.rag.glossary import Glossary, GlossaryEntry
+from bot.rag.glossary import HUB_WORD, Glossary, GlossaryEntry
+from bot.rag.text import tokenize
 
 YAML = """
 entries:
@@ -108,6 +109,14 @@ def test_strip_subject_removes_the_hub_name_in_any_spacing(glossary: Glossary) -
     assert glossary.strip_subject("Where is demo  hub?").split() == ["Where", "is", "?"]
     assert glossary.mentions_subject("데모허브의 위치")
     assert not glossary.mentions_subject("테크트레이드센터의 위치")
+
+
+def test_strip_subject_takes_the_possessive_with_the_name(glossary: Glossary) -> None:
+    # A stray "'s" would be tokenised as a word no document uses (read as out of scope).
+    for query in ("What is Demo Hub's fee?", "What is demo hub’s fee?"):
+        assert tokenize(glossary.strip_subject(query)) == ["fee"]
+    assert tokenize(HUB_WORD.sub(" ", "the hub's phone number")) == ["phone", "number", "phone_number"]
+    assert HUB_WORD.search("Where's the hub?")
 
 
 def test_forms_about_default_to_the_hub_when_no_name_is_given(glossary: Glossary) -> None:

@@ -148,6 +148,20 @@ def test_a_glossary_name_in_korean_finds_the_english_document(indexed: Indexed) 
     assert plain.retrieve("테크트레이드센터 전시회").candidates == []
 
 
+def test_a_typed_name_adds_only_words_the_documents_use(indexed: Indexed) -> None:
+    # Matching a name brings in every form of it; a form's stop word ("the") or a spacing
+    # variant's reading is in no document (they are indexed without stop words), so it could
+    # find nothing and would only count as a word the corpus lacks.
+    glossary = Glossary(
+        [GlossaryEntry("Tech Trade Center", ("the Tech Trade Center", "TechTrade Center"))]
+    )
+    retriever = HybridRetriever(indexed.store, indexed.model, glossary, fusion="weighted")
+    result = retriever.retrieve("What is the Tech Trade Center?")
+    assert {"tech", "trade", "center"} <= set(result.query_tokens)
+    assert "the" not in result.query_tokens and "techtrade" not in result.query_tokens
+    assert result.unseen == 0.0
+
+
 def test_a_question_the_corpus_does_not_cover_is_all_unseen(indexed: Indexed) -> None:
     result = _retriever(indexed, "weighted").retrieve("visa rules for pets")
     assert result.unseen == 1.0

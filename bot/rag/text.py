@@ -340,6 +340,9 @@ def _korean_stem(word: str) -> str:
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Punctuation that ends a sentence or a clause: the words on either side are no phrase
+# ("…software. Why did Seoul …" has no "software seoul"), so no word pair spans it.
+_CLAUSE_BREAK = re.compile(r"[.?!,;:()\[\]{}\"“”…。、，？！：；\n]")
 _JA_KANA_QUESTION = re.compile(r"^(?:どこ|いつ|なに|なん|だれ|どう|いくら|どれ|どの|どんな|どちら)")
 # A kana run that is a particle on its own ("SBAが", "NATECと": a Latin name cut the run) or
 # ends in a polite or connective ending ("まだやってますか", "ほんとですか", "いいので") is the
@@ -432,9 +435,13 @@ def tokenize(text: str, *, drop_stopwords: bool = True) -> list[str]:
             tokens.append(strip_diacritics(f"{a}_{b}"))
         latin_run.clear()
 
+    end = 0
     for match in _TOKEN.finditer(text):
         tok = match.group(0)
         first = tok[0]
+        if _CLAUSE_BREAK.search(text, end, match.start()):
+            flush_latin()  # no word pair across a sentence or clause break
+        end = match.end()
         if _HANGUL.match(first):
             flush_latin()
             if drop_stopwords and (

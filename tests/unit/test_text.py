@@ -223,6 +223,17 @@ def test_vietnamese_adds_plain_forms_and_syllable_pairs() -> None:
     assert set(tokenize("khoi nghiep")) <= set(tokens)
 
 
+def test_no_word_pair_spans_a_sentence_or_clause_break() -> None:
+    # The words either side of a full stop, question mark or comma are no phrase.
+    tokens = tokenize("We build software. Why did Seoul go? Mapo, Seoul")
+    assert {"build_software", "seoul_go"} <= set(tokens)
+    assert not {"software_seoul", "go_mapo", "mapo_seoul"} & set(tokens)
+    assert "viet_nam" in tokenize("Hồ Chí Minh, Việt Nam")
+    assert "minh_viet" not in tokenize("Hồ Chí Minh, Việt Nam")
+    # A name joined by a hyphen or a dot inside a word stays one phrase.
+    assert "seoul_ho" in tokenize("Seoul-Ho Chi Minh") and tokenize("TP.HCM") == ["tp.hcm"]
+
+
 def test_english_is_lower_cased_stemmed_and_stop_words_dropped() -> None:
     assert tokenize("The Startups and Companies") == ["startup", "company", "startups_companies"]
     assert tokenize("class") == ["class"]  # "ss" is not a plural

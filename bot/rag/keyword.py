@@ -26,6 +26,7 @@ from bot.rag.text import (
 )
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 _LATIN_WORD = re.compile(r"\b[a-z]{3,}\b")
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
@@ -166,6 +167,12 @@ class KeywordIndex:
         for tokens in self._token_sets:
             self._df.update(tokens)
         self._vocabulary = frozenset(self._df)
+        # What counts as a word the documents use: their tokens, and each kanji of their
+        # Japanese words — a one-kanji word is a verb's stem cut from its okurigana ("閉" of
+        # 閉まった, "作" of 作りたい), seen when a document word has it (閉鎖, 作成).
+        self._seen = self._vocabulary | {
+            ch for t in self._vocabulary if _cjk(t) for ch in t if _KANJI.match(ch)
+        }
         self._n = len(self.ids)
         self._bm25 = None
         if self._n:
@@ -289,7 +296,7 @@ class KeywordIndex:
         synonyms occur count as seen): the plainest sign a question is out of scope."""
         if not any("_" not in t for t in query_tokens):
             return 0.0
-        return 1.0 - self.overlap(query_tokens, self._vocabulary, synonyms)
+        return 1.0 - self.overlap(query_tokens, self._seen, synonyms)
 
     def settle_readings(self, tokens: Sequence[str]) -> list[str]:
         """A question's tokens with each two-way Korean word ("면" / "면적", "받" / "받을") read
@@ -307,11 +314,12 @@ class KeywordIndex:
     def unseen_words(self, query_tokens: Sequence[str]) -> list[str]:
         """The query's words no chunk uses: a Korean or Japanese word counts as seen when any
         of its bigrams is ("인증받은" shares "인증" with the documents: endings glue to the
-        stem), so only words wholly foreign to the documents count ("강아지를", "天気")."""
+        stem; a one-kanji word when a document word has the kanji), so only words wholly
+        foreign to the documents count ("강아지를", "天気")."""
         return [
             group[0]
             for group in word_groups(query_tokens)
-            if not any(t in self._vocabulary for t in group)
+            if not any(t in self._seen for t in group)
         ]
 
     def unseen_pair_share(self, query_tokens: Sequence[str]) -> float:

@@ -156,6 +156,19 @@ def test_a_two_way_korean_word_in_a_question_is_read_as_the_documents_use_it() -
     assert index.unseen_words(tokenize("돈이")) == ["돈"]
 
 
+def test_a_one_kanji_word_is_seen_when_a_document_word_has_the_kanji() -> None:
+    # A verb's stem cut from its okurigana ("作" of 作りたい) is no sign the documents do not
+    # cover the question when one of their words has the kanji (作成).
+    index = KeywordIndex(["a", "b"], ["現地法人の作成を支援します。", "협약을 맺었습니다."])
+    assert index.unseen_words(tokenize("法人を作りたい")) == []
+    assert index.unseen_share(tokenize("法人を作りたい")) == 0.0
+    # A kanji no document word has is still unseen; a two-kanji word needs the word itself;
+    # Korean syllables are left to the Korean rules (a one-syllable stem stays unseen).
+    assert index.unseen_words(tokenize("車で行く")) == ["車", "行"]
+    assert index.unseen_words(tokenize("法作")) == ["法作"]
+    assert index.unseen_words(tokenize("협약 맺은")) == ["맺"]
+
+
 def test_japanese_question_prefixes_are_not_part_of_the_word() -> None:
     from bot.rag.text import tokenize
 

@@ -410,9 +410,11 @@ class HybridRetriever:
                 subjects = [e for e in self.glossary.entries if e.subject and e.topic]
             home = frozenset(e.topic for e in subjects)
         query_tokens = query_tokens or tokenize(spelled)
-        # A programme name the founder typed counts in full, stop words included ("SRO MOST").
-        # Only words some document uses: a spacing variant's reading no document has ("하" of
-        # "하이 서울 프렌즈") finds nothing and would count as a word the documents lack.
+        # A programme name the founder typed counts in full: the words of every form of it the
+        # glossary matched, as far as the documents use them. The documents are indexed without
+        # stop words, so a form's stop word ("most" of "SRO MOST") or a spacing variant's
+        # reading ("하" of "하이 서울 프렌즈") would find nothing and only count as a word the
+        # documents lack.
         for entry, form in matched_forms:
             if not (entry.concept or entry.subject):
                 query_tokens += [

@@ -14,6 +14,7 @@ from importlib import resources
 import numpy as np
 
 from bot.rag.text import (
+    _HAN,
     _KO_STOP_BIGRAMS,
     STOPWORDS,
     WH_WORDS,
@@ -26,7 +27,6 @@ from bot.rag.text import (
 )
 
 _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
-_KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 _LATIN_WORD = re.compile(r"\b[a-z]{3,}\b")
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
@@ -171,7 +171,7 @@ class KeywordIndex:
         # Japanese words — a one-kanji word is a verb's stem cut from its okurigana ("閉" of
         # 閉まった, "作" of 作りたい), seen when a document word has it (閉鎖, 作成).
         self._seen = self._vocabulary | {
-            ch for t in self._vocabulary if _cjk(t) for ch in t if _KANJI.match(ch)
+            ch for t in self._vocabulary if _cjk(t) for ch in t if _HAN.match(ch)
         }
         self._n = len(self.ids)
         self._bm25 = None

@@ -146,6 +146,22 @@ def word_groups(tokens: Sequence[str]) -> list[list[str]]:
     return groups
 
 
+def _without_junctions(chain: list[str], covered: set[str]) -> list[str]:
+    """A chain of CJK bigrams without the bigrams that only join two covered words: in
+    "直接質問" (直接, 接質, 質問) or "법인세율" (법인, 인세, 세율) the middle bigram straddles the
+    boundary of two words the text has; it is no word of its own, and missing it says nothing."""
+    return [
+        t
+        for i, t in enumerate(chain)
+        if not (
+            0 < i < len(chain) - 1
+            and t not in covered
+            and chain[i - 1] in covered
+            and chain[i + 1] in covered
+        )
+    ]
+
+
 def _alternatives(group: list[str]) -> bool:
     """A word and its plain spelling, or a word's two readings (either counts), not a chain
     of bigrams (each counts)."""
@@ -279,9 +295,12 @@ class KeywordIndex:
                 covered |= typed & unique
         total = found = 0.0
         for group in groups:
+            either = _alternatives(group)
+            if not either:
+                group = _without_junctions(group, covered)
             weight = sum(self.idf(t) for t in group) / len(group)
             total += weight
-            if _alternatives(group):
+            if either:
                 found += weight if covered & set(group) else 0.0
             else:
                 found += weight * sum(t in covered for t in group) / len(group)

@@ -174,3 +174,13 @@ def test_japanese_question_prefixes_are_not_part_of_the_word() -> None:
 
     assert tokenize("何階ですか") == ["階"] and "階" in tokenize("3階")
     assert "頃" not in tokenize("いつ頃ですか")
+
+
+def test_a_bigram_joining_two_covered_words_is_not_a_missing_word() -> None:
+    index = KeywordIndex(["tax", "contact"], ["法人の税率です。", "直接の質問はスタッフへ。"])
+    # 法人税率 → 法人, 人税, 税率: 人税 only straddles 法人 | 税率, both of which the corpus has
+    assert index.unseen_share(tokenize("法人税率")) == 0.0
+    assert index.coverage(tokenize("直接質問"), "contact") == pytest.approx(1.0)
+    # a word of its own the corpus lacks still counts
+    assert index.unseen_share(tokenize("株価")) == 1.0
+    assert 0.0 < index.unseen_share(tokenize("法人株価")) < 1.0

@@ -30,6 +30,8 @@ _CJK = re.compile(r"[\uac00-\ud7a3\u3041-\u30ff\u4e00-\u9fff]")
 
 _LATIN_WORD = re.compile(r"\b[a-z]{3,}\b")
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
+# A katakana word (loanwords and foreign names: ロボット, サムスン); "・" separates words.
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]{3,}")
 # Vowels Koreans confuse when typing (ㅐ/ㅔ, ㅒ/ㅖ, ㅙ/ㅚ/ㅞ), as medial indices of a syllable.
 _CONFUSED_VOWELS = ((1, 5), (3, 7), (10, 11, 15))
 
@@ -106,6 +108,14 @@ def _accent_maps(
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one insertion, deletion or substitution apart."""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return len(long) - len(short) == 1 and short in _deletes(long)
 
 
 _QUESTION_WORD_DELETES = _delete_index(_QUESTION_WORDS)
@@ -206,6 +216,11 @@ class KeywordIndex:
             w for text in texts for w in _LATIN_WORD.findall(text.lower()) if w.isascii()
         )
         self._by_delete = _delete_index(self._surface)
+        # The same for the corpus's katakana words ("ロボト" → "ロボット", "サムソン" → "サムスン").
+        self._katakana: Counter[str] = Counter(
+            w for text in texts for w in _KATAKANA_WORD.findall(text)
+        )
+        self._katakana_by_delete = _delete_index(self._katakana)
 
     def __len__(self) -> int:
         return self._n
@@ -457,6 +472,25 @@ class KeywordIndex:
             return found[0] + word[len(stem) :] if len(found) == 1 else word
 
         return _HANGUL_WORD.sub(fix, text)
+
+    def correct_katakana(self, text: str) -> str:
+        """Replace a katakana word the corpus does not use by the one corpus katakana word one
+        edit away: a dropped or extra "ッ"/"ー", a confused kana ("ロボト" → "ロボット",
+        "サムソン" → "サムスン"). A word whose bigrams the corpus all has (part of a longer
+        word: "テックトレード") is known; shorter words are left alone (too many are one kana
+        apart). Other text is unchanged."""
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if len(word.replace("ー", "")) < 3 or all(g in self._df for g in _bigrams(word)):
+                return word
+            options = set(self._katakana_by_delete.get(word, ()))
+            for variant in _deletes(word):
+                options |= self._katakana_by_delete.get(variant, set())
+            options = {o for o in options if o != word and _one_edit(o, word)}
+            return options.pop() if len(options) == 1 else word
+
+        return _KATAKANA_WORD.sub(fix, text)
 
     def position(self, chunk_id: str) -> int | None:
         """Row of a chunk id in the index."""

@@ -373,6 +373,8 @@ class HybridRetriever:
         spelled = snap.index.correct_spelling(question, english=lang == "en")
         if lang == "ko":
             return snap.index.correct_hangul(spelled)
+        if lang == "ja":
+            return snap.index.correct_katakana(spelled)
         return snap.index.restore_diacritics(spelled) if lang == "vi" else spelled
 
     def unseen_share(self, tokens: list[str]) -> float:

@@ -176,6 +176,20 @@ def test_japanese_question_prefixes_are_not_part_of_the_word() -> None:
     assert "頃" not in tokenize("いつ頃ですか")
 
 
+def test_katakana_typos_are_repaired_to_the_one_corpus_word_one_edit_away() -> None:
+    index = KeywordIndex(
+        ["robots", "samsung", "bot"],
+        ["ロボット分野の協力です。", "サムスンの工場があります。", "Telegramボットで質問できます。"],
+    )
+    # a dropped ッ, a confused kana; "ボット" is two edits from "ロボト", not one
+    assert index.correct_katakana("ロボトの分野は？") == "ロボットの分野は？"
+    assert index.correct_katakana("サムソンの工場") == "サムスンの工場"
+    # known words, words of two kana and words with no corpus neighbour are left alone
+    assert index.correct_katakana("ロボット") == "ロボット"
+    assert index.correct_katakana("ビザ") == "ビザ"
+    assert index.correct_katakana("フィンテック") == "フィンテック"
+
+
 def test_a_bigram_joining_two_covered_words_is_not_a_missing_word() -> None:
     index = KeywordIndex(["tax", "contact"], ["法人の税率です。", "直接の質問はスタッフへ。"])
     # 法人税率 → 法人, 人税, 税率: 人税 only straddles 法人 | 税率, both of which the corpus has

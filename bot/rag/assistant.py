@@ -629,6 +629,10 @@ class Assistant:
             # about Hi Seoul: open at weekends): the borrowed subject is known, so the answer
             # looks confident, but nothing found can say what was asked.
             value = self._not_sure(value)
+        if asked is not None and self._says_nothing_of(asked, lead, retrieval):
+            # "住所" after a question about NATEC: the borrowed subject found NATEC's passage,
+            # but its lead (NATEC's English name) has nothing of what was asked now.
+            value = self._not_sure(value)
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,
             outcome=self._outcome(value),
@@ -675,6 +679,22 @@ class Assistant:
             return True
         upcoming = asks_upcoming(question)
         return kind in SPECIFIC_KINDS and not states_kind(lead, kind, upcoming=upcoming)
+
+    def _says_nothing_of(self, asked: str, lead: str, retrieval: Retrieval) -> bool:
+        """Whether a follow-up's lead has none of the words the founder typed now (glossary
+        synonyms count) and no fact of the kind asked: "where's their HQ?" is answered by a
+        sentence that names a place without the word "HQ", "who heads it?" by one that names
+        a person. A number, date or amount missing is ``_misses_kind``'s check; a follow-up
+        of grammar alone ("Where is it?", "それは？") has no words to check."""
+        snap = retrieval.snapshot
+        kind = question_kind(asked)
+        if snap is None or kind in SPECIFIC_KINDS or states_kind(lead, kind):
+            return False
+        glossary = self.retriever.glossary
+        words = [t for t in tokenize(glossary.strip_subject(asked)) if "_" not in t]
+        if not words:
+            return False
+        return snap.index.overlap(words, set(tokenize(lead)), retrieval.synonyms) == 0.0
 
     def _unknown_words(self, text: str, lang: str) -> list[str]:
         """The words of ``text`` that no document uses, the hub's name and glossary forms

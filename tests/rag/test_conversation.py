@@ -223,6 +223,23 @@ def test_a_follow_up_about_something_no_document_mentions_is_never_vouched_for(
     assert answer.outcome == "answered", (answer.outcome, answer.lead)
 
 
+@pytest.mark.parametrize(
+    ("previous", "unanswered", "answered"),
+    [
+        # NATEC's passage says nothing of opening: its lead has no word of the question
+        ("NATECとは何ですか？", "オープン日", "トップは誰？"),
+        ("What is NATEC?", "opening day", "who runs it?"),
+    ],
+)
+def test_a_follow_up_whose_lead_has_none_of_its_words_is_not_vouched_for(
+    assistant, previous: str, unanswered: str, answered: str
+) -> None:
+    answer = _chat(assistant, f"chat:unanswered:{unanswered}", previous, unanswered)
+    assert answer.outcome in ("unsure", "declined"), (answer.outcome, answer.lead)
+    answer = _chat(assistant, f"chat:answered:{answered}", previous, answered)
+    assert answer.outcome == "answered", (answer.outcome, answer.lead)
+
+
 def test_a_short_follow_up_whose_words_its_subject_uses_keeps_the_subject(assistant) -> None:
     # "since when?": the Tech Trade Center's document says since when (August 2022).
     answer = _chat(

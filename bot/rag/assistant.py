@@ -630,8 +630,8 @@ class Assistant:
             # looks confident, but nothing found can say what was asked.
             value = self._not_sure(value)
         if asked is not None and self._says_nothing_of(asked, lead, retrieval):
-            # "住所" after a question about NATEC: the borrowed subject found NATEC's passage,
-            # but its lead (NATEC's English name) has nothing of what was asked now.
+            # "オープン日" after a question about NATEC: the borrowed subject found NATEC's
+            # passage, but its lead (what NATEC is) has nothing of what was asked now.
             value = self._not_sure(value)
         return Answer(
             text, True, lang, sources, confidence=value, lead=lead, details=details,

@@ -110,6 +110,15 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _nearby(word: str, index: dict[str, set[str]]) -> set[str]:
+    """Words of a delete index (``_delete_index``) that share a one-letter deletion with
+    ``word`` and differ from it in length by at most one (a superset of one edit away)."""
+    options = set(index.get(word, ()))
+    for variant in _deletes(word):
+        options |= index.get(variant, set())
+    return {o for o in options if abs(len(o) - len(word)) <= 1}
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Whether two different words are one insertion, deletion or substitution apart."""
     if len(a) == len(b):
@@ -407,12 +416,6 @@ class KeywordIndex:
         dictionary = english_words()
         plain_vietnamese = self._accents[0]
 
-        def nearby(word: str, index: dict[str, set[str]]) -> set[str]:
-            options = set(index.get(word, ()))
-            for variant in _deletes(word):
-                options |= index.get(variant, set())
-            return {o for o in options if abs(len(o) - len(word)) <= 1}
-
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             if _stem_en(word) in self._df or word in self._df or word in _QUESTION_WORDS:
@@ -428,7 +431,7 @@ class KeywordIndex:
                 return _one_question_word(near) or word
             if word in dictionary or word in plain_vietnamese:
                 return word
-            corpus = nearby(word, self._by_delete) if len(word) >= 4 else set()
+            corpus = _nearby(word, self._by_delete) if len(word) >= 4 else set()
             if len(word) == 4:
                 # Too many short words are one edit apart ("bank"/"back"): in English only a
                 # dropped letter with one candidate ("ofer" → "offer"); never in Vietnamese
@@ -437,7 +440,7 @@ class KeywordIndex:
                 corpus = corpus if len(corpus) == 1 else set()
             if corpus:
                 return max(corpus, key=lambda o: (self._surface[o], o))
-            questions = nearby(word, _QUESTION_WORD_DELETES)
+            questions = _nearby(word, _QUESTION_WORD_DELETES)
             # A dropped letter is the likeliest typo: "wher" is "where" rather than "when".
             dropped = {q for q in questions if word in _deletes(q)}
             choice = dropped if len(dropped) == 1 else questions
@@ -484,10 +487,9 @@ class KeywordIndex:
             word = match.group(0)
             if len(word.replace("ー", "")) < 3 or all(g in self._df for g in _bigrams(word)):
                 return word
-            options = set(self._katakana_by_delete.get(word, ()))
-            for variant in _deletes(word):
-                options |= self._katakana_by_delete.get(variant, set())
-            options = {o for o in options if o != word and _one_edit(o, word)}
+            options = {
+                o for o in _nearby(word, self._katakana_by_delete) if _one_edit(o, word)
+            }
             return options.pop() if len(options) == 1 else word
 
         return _KATAKANA_WORD.sub(fix, text)

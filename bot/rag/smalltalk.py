@@ -19,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.languages import BY_CODE, DEFAULT, LANGUAGES
-from bot.rag.text import REQUEST_WORDS, WH_WORDS, plain_pattern, tokenize, two_readings
+from bot.rag.text import (
+    REQUEST_WORDS,
+    has_question_word,
+    plain_pattern,
+    tokenize,
+    two_readings,
+)
 
 # Phrases per intent and language, as regular expressions over the lower-cased message, from
 # each language's module in bot/languages (its replies and exemplars too).
@@ -207,7 +213,7 @@ def unquoted(text: str) -> str:
 def asks(text: str) -> bool:
     """Whether text asks something: a question mark, a question word or a request ("tell me
     about …") in any language."""
-    return "?" in text or "？" in text or bool(WH_WORDS.search(text) or REQUEST_WORDS.search(text))
+    return "?" in text or "？" in text or has_question_word(text) or bool(REQUEST_WORDS.search(text))
 
 
 def _strip_greeting(text: str) -> str:

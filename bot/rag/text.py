@@ -716,6 +716,13 @@ def _cue(pattern: str | None, lowered: str, lang: str) -> re.Match[str] | None:
     return found
 
 
+def has_question_word(text: str) -> bool:
+    """Whether text has a question word of any language — Vietnamese also as founders type
+    it without marks ("hub o dau vay", "bao nhieu")."""
+    lowered = text.lower()
+    return bool(WH_WORDS.search(lowered) or _cue(_LANGUAGE_QUESTION_WORDS["vi"], lowered, "vi"))
+
+
 # A parenthesis that cites where a fact comes from, not a fact: "(Hankook Ilbo, 4 August 2022)",
 # "(khoahocphattrien.vn; sromost.gov.vn news 1117)", "(2026년 11월 확인)". Its dates and
 # article numbers do not answer "when?" or "how many?".

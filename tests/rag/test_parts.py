@@ -102,6 +102,8 @@ def test_a_closing_word_before_a_question_leaves_a_question(message: str) -> Non
         ("hi, tell me about the hub", "tell me about the hub"),
         ("Xin chào, cho tôi hỏi địa chỉ hub", "cho tôi hỏi địa chỉ hub"),
         ("xin chao, hub o dau?", "hub o dau?"),
+        # no question mark: the question word typed without its marks says it asks
+        ("xin chao, hub o dau vay", "hub o dau vay"),
         ("안녕하세요 반갑습니다, 하이테크파크 알려주세요", "하이테크파크 알려주세요"),
         # kept as written: capitals tell where its sentences start
         ("Hi! I'm a fintech founder. Where is SHTP?", "I'm a fintech founder. Where is SHTP?"),
